@@ -1,0 +1,5 @@
+//! Request and response bodies, one module per resource.
+
+pub mod auth;
+pub mod ops;
+pub mod users;
