@@ -1,0 +1,64 @@
+//! What the API core is configured with. Runtime adapters fill it from their environment
+//! (process variables natively, Worker secrets and vars at the edge).
+
+/// The API's settings.
+#[derive(Clone)]
+pub struct ApiConfig {
+    /// Signs and verifies user access tokens (`JWT_SECRET`).
+    pub jwt_secret: Vec<u8>,
+    /// Verifies service tokens on `/api/v1/worker/...` (`WORKER_SERVICE_TOKEN`).
+    pub worker_service_token: Vec<u8>,
+    /// Access token lifetime, seconds.
+    pub access_token_ttl: i64,
+    /// Refresh token lifetime, seconds.
+    pub refresh_token_ttl: i64,
+    /// Failed logins for one email before 429.
+    pub login_max_failures_per_email: i64,
+    /// Failed logins from one IP before 429.
+    pub login_max_failures_per_ip: i64,
+    /// How long failed logins are remembered, seconds.
+    pub login_failure_window: u64,
+    /// Largest request body, bytes (adapters enforce it while reading).
+    pub max_body_bytes: usize,
+}
+
+impl ApiConfig {
+    /// Defaults for everything but the two secrets.
+    pub fn new(jwt_secret: Vec<u8>, worker_service_token: Vec<u8>) -> Self {
+        Self {
+            jwt_secret,
+            worker_service_token,
+            access_token_ttl: 15 * 60,
+            refresh_token_ttl: 30 * 24 * 3600,
+            login_max_failures_per_email: 5,
+            login_max_failures_per_ip: 50,
+            login_failure_window: 15 * 60,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+// Secrets must never reach a log line, so Debug shows their length only.
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field(
+                "jwt_secret",
+                &format_args!("<{} bytes>", self.jwt_secret.len()),
+            )
+            .field(
+                "worker_service_token",
+                &format_args!("<{} bytes>", self.worker_service_token.len()),
+            )
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field(
+                "login_max_failures_per_email",
+                &self.login_max_failures_per_email,
+            )
+            .field("login_max_failures_per_ip", &self.login_max_failures_per_ip)
+            .field("login_failure_window", &self.login_failure_window)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}

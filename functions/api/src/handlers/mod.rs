@@ -1,0 +1,6 @@
+//! One file per resource. A handler parses the request, calls one service function and
+//! returns its result; no rules live here.
+
+pub mod auth;
+pub mod ops;
+pub mod users;

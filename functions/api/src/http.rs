@@ -1,0 +1,289 @@
+//! The runtime-neutral request and response, and the one path from a handler's result to the
+//! envelope (`render_success` / `render_error`).
+
+use std::net::IpAddr;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::error::ApiError;
+
+/// A request as every runtime adapter hands it over: the body already read (up to the
+/// configured limit; adapters answer 413 past it).
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    /// Method.
+    pub method: Method,
+    /// Path without the query.
+    pub path: String,
+    /// Raw query string, without `?`.
+    pub query: Option<String>,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
+    /// The client's address as the adapter knows it (socket peer, or the edge's header).
+    pub client_ip: Option<IpAddr>,
+}
+
+impl ApiRequest {
+    /// A request with no body and no headers (tests and internal calls).
+    pub fn new(method: Method, path_and_query: &str) -> Self {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p.to_string(), Some(q.to_string())),
+            None => (path_and_query.to_string(), None),
+        };
+        Self {
+            method,
+            path,
+            query,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            client_ip: None,
+        }
+    }
+
+    /// The body parsed as a JSON object into `T`. Malformed JSON, a non-object and wrong
+    /// types are 400; missing required fields are left to the service's validation (422).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        if let Some(ct) = self.headers.get(header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+            if !ct.starts_with("application/json") && !ct.contains("+json") {
+                return Err(ApiError::bad_request(
+                    "the body must be JSON (Content-Type: application/json)",
+                ));
+            }
+        }
+        let value: serde_json::Value = if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::bad_request("the body must be a JSON object"));
+        } else {
+            serde_json::from_slice(&self.body)
+                .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?
+        };
+        if !value.is_object() {
+            return Err(ApiError::bad_request("the body must be a JSON object"));
+        }
+        serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("wrong type: {e}")))
+    }
+
+    /// A query parameter, percent-decoded; the first one when repeated.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        let query = self.query.as_deref()?;
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The bearer token of `Authorization`, if any.
+    pub fn bearer_token(&self) -> Option<&str> {
+        let value = self.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// A header as text, if present and valid.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
+    }
+}
+
+/// The response every adapter writes out.
+pub type ApiResponse = http::Response<Bytes>;
+
+/// What a handler returns on success: a status, the `data` value and optional `meta`.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// 200, 201 or 202.
+    pub status: StatusCode,
+    /// `data`.
+    pub data: serde_json::Value,
+    /// `meta`.
+    pub meta: Option<serde_json::Value>,
+}
+
+impl Reply {
+    /// 200 with `data`.
+    pub fn ok<T: Serialize>(data: &T) -> Result<Self, ApiError> {
+        Self::with_status(StatusCode::OK, data)
+    }
+
+    /// 201 with `data`.
+    pub fn created<T: Serialize>(data: &T) -> Result<Self, ApiError> {
+        Self::with_status(StatusCode::CREATED, data)
+    }
+
+    /// `status` with `data`.
+    pub fn with_status<T: Serialize>(status: StatusCode, data: &T) -> Result<Self, ApiError> {
+        let data = serde_json::to_value(data)
+            .map_err(|e| ApiError::internal(format!("serialize reply: {e}")))?;
+        Ok(Self {
+            status,
+            data,
+            meta: None,
+        })
+    }
+
+    /// Adds `meta`.
+    pub fn meta(mut self, meta: serde_json::Value) -> Self {
+        self.meta = Some(meta);
+        self
+    }
+}
+
+/// A handler's answer: the JSON envelope, or raw bytes (metrics, OpenAPI).
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// `{"success": true, ...}`.
+    Json(Reply),
+    /// A non-envelope body with its content type.
+    Raw {
+        /// Status.
+        status: StatusCode,
+        /// `Content-Type`.
+        content_type: &'static str,
+        /// Body.
+        body: Bytes,
+    },
+}
+
+impl From<Reply> for Outcome {
+    fn from(r: Reply) -> Self {
+        Outcome::Json(r)
+    }
+}
+
+/// Writes a success envelope.
+pub fn render_success(reply: Reply) -> ApiResponse {
+    let body = serde_json::json!({ "success": true, "data": reply.data, "meta": reply.meta });
+    let mut body = body;
+    if reply.meta.is_none() {
+        if let Some(obj) = body.as_object_mut() {
+            obj.remove("meta");
+        }
+    }
+    json_response(reply.status, &body)
+}
+
+/// Writes an error envelope (and `Retry-After` when set). Never includes `internal`.
+pub fn render_error(error: &ApiError) -> ApiResponse {
+    let body = shared::ErrorBody {
+        success: false,
+        error: error.message.clone(),
+        code: error.code,
+        details: error.details.clone(),
+    };
+    let status =
+        StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = json_response(status, &body);
+    if let Some(secs) = error.retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+/// Writes a non-envelope body.
+pub fn render_raw(status: StatusCode, content_type: &'static str, body: Bytes) -> ApiResponse {
+    let mut response = http::Response::new(body);
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn json_response<T: Serialize>(status: StatusCode, body: &T) -> ApiResponse {
+    // Serializing our own envelope types cannot fail; fall back to a fixed body rather than panic.
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| {
+        br#"{"success":false,"error":"internal error","code":"internal","details":[]}"#.to_vec()
+    });
+    let mut response = http::Response::new(Bytes::from(bytes));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(body: &str) -> ApiRequest {
+        let mut r = ApiRequest::new(Method::POST, "/x");
+        r.body = Bytes::from(body.to_string());
+        r
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    struct Body {
+        #[allow(dead_code)]
+        email: Option<String>,
+    }
+
+    #[test]
+    fn json_body_errors_are_400() {
+        assert_eq!(
+            post("{").json::<Body>().map(|_| ()).unwrap_err().code,
+            shared::ErrorCode::BadRequest
+        );
+        assert_eq!(
+            post("[1]").json::<Body>().map(|_| ()).unwrap_err().code,
+            shared::ErrorCode::BadRequest
+        );
+        assert_eq!(
+            post("").json::<Body>().map(|_| ()).unwrap_err().code,
+            shared::ErrorCode::BadRequest
+        );
+        assert_eq!(
+            post(r#"{"email": 5}"#)
+                .json::<Body>()
+                .map(|_| ())
+                .unwrap_err()
+                .code,
+            shared::ErrorCode::BadRequest
+        );
+        assert!(
+            post(r#"{}"#).json::<Body>().is_ok(),
+            "a missing field is the service's 422 to give"
+        );
+    }
+
+    #[test]
+    fn error_envelope_hides_internals_and_sets_retry_after() {
+        let mut e = ApiError::unavailable("the database", "connection refused at 10.0.0.7:5432");
+        e.internal = Some("secret detail".into());
+        let r = render_error(&e);
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "5");
+        let text = String::from_utf8_lossy(r.body()).to_string();
+        assert!(
+            !text.contains("secret") && !text.contains("10.0.0.7"),
+            "{text}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(v["success"], false);
+        assert_eq!(v["code"], "unavailable");
+    }
+
+    #[test]
+    fn bearer_and_query_parsing() {
+        let mut r = ApiRequest::new(Method::GET, "/x?page=2&q=a%20b");
+        r.headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
+        assert_eq!(r.bearer_token(), Some("abc"));
+        assert_eq!(r.query_param("q").as_deref(), Some("a b"));
+        assert_eq!(r.query_param("page").as_deref(), Some("2"));
+        assert_eq!(r.query_param("none"), None);
+    }
+}

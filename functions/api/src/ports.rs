@@ -1,0 +1,133 @@
+//! The traits each runtime implements: everything the API needs from the outside world.
+//!
+//! Futures are `Send` natively (axum spawns them on a work-stealing runtime) and not `Send` on
+//! wasm32 (Workers and Spin types are `!Send`); `maybe_async_trait!` below writes that once, and
+//! the `MaybeSend`/`MaybeSync` bounds follow the same rule for the trait objects themselves.
+//!
+//! Outbound HTTP and object storage join this list with the edge and files issues, together with
+//! their first implementations.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::{DbError, Row, SqlValue};
+
+/// `Send` natively, nothing on wasm32.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSend: Send {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + ?Sized> MaybeSend for T {}
+/// `Send` natively, nothing on wasm32.
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSend {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSend for T {}
+
+/// `Sync` natively, nothing on wasm32.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSync: Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Sync + ?Sized> MaybeSync for T {}
+/// `Sync` natively, nothing on wasm32.
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSync {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSync for T {}
+
+/// Applies `#[async_trait]` natively and `#[async_trait(?Send)]` on wasm32. Adapters use it on
+/// their impls too.
+#[macro_export]
+macro_rules! maybe_async_trait {
+    ($item:item) => {
+        #[cfg_attr(not(target_arch = "wasm32"), ::async_trait::async_trait)]
+        #[cfg_attr(target_arch = "wasm32", ::async_trait::async_trait(?Send))]
+        $item
+    };
+}
+
+maybe_async_trait! {
+/// Something that runs SQL: the database itself or an open transaction. Stores take
+/// `&dyn Conn`, so the same store call works inside or outside a transaction.
+pub trait Conn: MaybeSend + MaybeSync {
+    /// Runs one statement and returns its rows.
+    async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, DbError>;
+    /// Runs one statement and returns the number of rows it changed.
+    async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, DbError>;
+    /// Runs several statements without parameters (migrations).
+    async fn batch_execute(&self, sql: &str) -> Result<(), DbError>;
+}
+}
+
+maybe_async_trait! {
+/// An open transaction. Dropping it without `commit` rolls it back.
+pub trait Tx: Conn {
+    /// Commits.
+    async fn commit(self: Box<Self>) -> Result<(), DbError>;
+    /// Rolls back explicitly (cheaper than dropping, which may discard the connection).
+    async fn rollback(self: Box<Self>) -> Result<(), DbError>;
+}
+}
+
+maybe_async_trait! {
+/// The database.
+pub trait Db: Conn {
+    /// Opens a transaction.
+    async fn begin(&self) -> Result<Box<dyn Tx>, DbError>;
+}
+}
+
+/// What a cache call can fail with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CacheError {
+    /// The cache cannot be reached.
+    #[error("cache unavailable: {0}")]
+    Unavailable(String),
+    /// The cache answered something unexpected.
+    #[error("cache error: {0}")]
+    Protocol(String),
+}
+
+maybe_async_trait! {
+/// Redis, natively through the `redis` crate and at the edge through Upstash's REST protocol.
+/// Keys are given without the platform's prefix; adapters add it.
+pub trait Cache: MaybeSend + MaybeSync {
+    /// Increments a counter, setting `ttl_seconds` when the increment created it. Returns the
+    /// new value.
+    async fn incr_with_ttl(&self, key: &str, ttl_seconds: u64) -> Result<i64, CacheError>;
+    /// The value of a key.
+    async fn get(&self, key: &str) -> Result<Option<String>, CacheError>;
+    /// Seconds until a key expires (`None` if absent or without expiry).
+    async fn ttl(&self, key: &str) -> Result<Option<u64>, CacheError>;
+    /// Removes a key.
+    async fn del(&self, key: &str) -> Result<(), CacheError>;
+    /// A round trip, for readiness checks.
+    async fn ping(&self) -> Result<(), CacheError>;
+}
+}
+
+/// The time. A port so tests and every runtime agree on one source.
+pub trait Clock: MaybeSend + MaybeSync {
+    /// Now, in UTC.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Cryptographically secure random bytes (OS natively, `crypto.getRandomValues` at the edge).
+pub trait Rng: MaybeSend + MaybeSync {
+    /// Fills `buf`.
+    fn fill(&self, buf: &mut [u8]);
+}
+
+/// Why a password operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct PasswordError(pub String);
+
+maybe_async_trait! {
+/// Password hashing. A port because argon2 is CPU-heavy: the native host moves it off the async
+/// threads, while the edge runs it inline.
+pub trait PasswordHasher: MaybeSend + MaybeSync {
+    /// Hashes `password` with `salt` into a PHC string.
+    async fn hash(&self, password: String, salt: [u8; 16]) -> Result<String, PasswordError>;
+    /// Checks `password` against a PHC string.
+    async fn verify(&self, password: String, phc: String) -> Result<bool, PasswordError>;
+}
+}

@@ -1,0 +1,254 @@
+//! The route table: every route's method, path, who may call it, and its documentation. The
+//! router, the permission checks and the OpenAPI document are all built from this one list;
+//! `dispatch` maps each route to its handler.
+
+use http::Method;
+use shared::Permission;
+
+use crate::context::Ctx;
+use crate::error::ApiResult;
+use crate::handlers;
+use crate::http::Outcome;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// A signed-in user, holding the permission if one is named.
+    User(Option<Permission>),
+    /// A consumer with the service token only.
+    Service,
+}
+
+/// Names every route, so dispatch is an exhaustive `match`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum RouteId {
+    Health,
+    Ready,
+    Metrics,
+    OpenApi,
+    AuthRegister,
+    AuthLogin,
+    AuthRefresh,
+    AuthLogout,
+    AuthMe,
+    UsersList,
+    UsersCreate,
+    UsersUpdate,
+    UsersDelete,
+}
+
+/// One route.
+#[derive(Debug, Clone)]
+pub struct RouteDef {
+    /// Which handler.
+    pub id: RouteId,
+    /// Method.
+    pub method: Method,
+    /// Path template; `{name}` marks a parameter (the same syntax as OpenAPI).
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// One line for the API reference.
+    pub summary: &'static str,
+    /// OpenAPI tag.
+    pub tag: &'static str,
+    /// Schema name of the JSON body, if any.
+    pub request: Option<&'static str>,
+    /// Success status.
+    pub status: u16,
+    /// Schema name of `data` on success (`None`: null or non-JSON).
+    pub response: Option<&'static str>,
+    /// Whether `data` is a list of `response`.
+    pub list: bool,
+}
+
+const fn route(
+    id: RouteId,
+    method: Method,
+    path: &'static str,
+    access: Access,
+    summary: &'static str,
+) -> RouteDef {
+    RouteDef {
+        id,
+        method,
+        path,
+        access,
+        summary,
+        tag: "",
+        request: None,
+        status: 200,
+        response: None,
+        list: false,
+    }
+}
+
+impl RouteDef {
+    const fn tag(mut self, tag: &'static str) -> Self {
+        self.tag = tag;
+        self
+    }
+    const fn request(mut self, schema: &'static str) -> Self {
+        self.request = Some(schema);
+        self
+    }
+    const fn responds(mut self, status: u16, schema: &'static str) -> Self {
+        self.status = status;
+        self.response = Some(schema);
+        self
+    }
+    const fn list_of(mut self, schema: &'static str) -> Self {
+        self.response = Some(schema);
+        self.list = true;
+        self
+    }
+}
+
+use Access::{Public, User};
+use RouteId as R;
+
+/// Every route the API serves.
+pub static ROUTES: &[RouteDef] = &[
+    route(
+        R::Health,
+        Method::GET,
+        "/health",
+        Public,
+        "The process is alive",
+    )
+    .tag("operations")
+    .responds(200, "Health"),
+    route(
+        R::Ready,
+        Method::GET,
+        "/ready",
+        Public,
+        "Postgres and Redis answer (503 when not)",
+    )
+    .tag("operations")
+    .responds(200, "Health"),
+    route(
+        R::Metrics,
+        Method::GET,
+        "/metrics",
+        Public,
+        "Prometheus metrics (text)",
+    )
+    .tag("operations"),
+    route(
+        R::OpenApi,
+        Method::GET,
+        "/api/v1/openapi.json",
+        Public,
+        "This document",
+    )
+    .tag("operations"),
+    route(
+        R::AuthRegister,
+        Method::POST,
+        "/api/v1/auth/register",
+        Public,
+        "Create an account and its owner",
+    )
+    .tag("auth")
+    .request("RegisterRequest")
+    .responds(201, "AuthResponse"),
+    route(
+        R::AuthLogin,
+        Method::POST,
+        "/api/v1/auth/login",
+        Public,
+        "Sign in (429 after repeated failures)",
+    )
+    .tag("auth")
+    .request("LoginRequest")
+    .responds(200, "AuthResponse"),
+    route(
+        R::AuthRefresh,
+        Method::POST,
+        "/api/v1/auth/refresh",
+        Public,
+        "Rotate a refresh token",
+    )
+    .tag("auth")
+    .request("RefreshRequest")
+    .responds(200, "TokenResponse"),
+    route(
+        R::AuthLogout,
+        Method::POST,
+        "/api/v1/auth/logout",
+        User(None),
+        "Revoke this session's tokens",
+    )
+    .tag("auth"),
+    route(
+        R::AuthMe,
+        Method::GET,
+        "/api/v1/auth/me",
+        User(None),
+        "The signed-in user",
+    )
+    .tag("auth")
+    .responds(200, "Me"),
+    route(
+        R::UsersList,
+        Method::GET,
+        "/api/v1/users",
+        User(Some(Permission::UsersRead)),
+        "The account's users",
+    )
+    .tag("users")
+    .list_of("User"),
+    route(
+        R::UsersCreate,
+        Method::POST,
+        "/api/v1/users",
+        User(Some(Permission::UsersCreate)),
+        "Add a user to the account",
+    )
+    .tag("users")
+    .request("CreateUserRequest")
+    .responds(201, "User"),
+    route(
+        R::UsersUpdate,
+        Method::PATCH,
+        "/api/v1/users/{id}",
+        User(Some(Permission::UsersUpdate)),
+        "Rename or change the role (the last owner cannot be demoted)",
+    )
+    .tag("users")
+    .request("UpdateUserRequest")
+    .responds(200, "User"),
+    route(
+        R::UsersDelete,
+        Method::DELETE,
+        "/api/v1/users/{id}",
+        User(Some(Permission::UsersDelete)),
+        "Deactivate a user; their tokens stop working at once",
+    )
+    .tag("users")
+    .responds(200, "User"),
+];
+
+/// Runs the handler of `id`.
+pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    use handlers::{auth, ops, users};
+    match id {
+        R::Health => ops::health(ctx).await,
+        R::Ready => ops::ready(ctx).await,
+        R::Metrics => ops::metrics(ctx).await,
+        R::OpenApi => ops::openapi(ctx).await,
+        R::AuthRegister => auth::register(ctx).await,
+        R::AuthLogin => auth::login(ctx).await,
+        R::AuthRefresh => auth::refresh(ctx).await,
+        R::AuthLogout => auth::logout(ctx).await,
+        R::AuthMe => auth::me(ctx).await,
+        R::UsersList => users::list(ctx).await,
+        R::UsersCreate => users::create(ctx).await,
+        R::UsersUpdate => users::update(ctx).await,
+        R::UsersDelete => users::delete(ctx).await,
+    }
+}

@@ -1,0 +1,9 @@
+//! Business rules, free of HTTP types: handlers parse a request and call one function here.
+
+pub mod admin;
+pub mod auth;
+pub mod passwords;
+pub mod sessions;
+pub mod throttle;
+pub mod users;
+pub mod validate;
