@@ -55,7 +55,7 @@ pub async fn run(api: &Api) -> Result<Vec<&'static str>, MigrateError> {
     for m in MIGRATIONS {
         let checksum = checksum(m.sql);
         let tx = db.begin().await?;
-        tx.query(sql::SCHEMA_MIGRATIONS_LOCK, &[]).await?;
+        tx.execute(sql::SCHEMA_MIGRATIONS_LOCK, &[]).await?;
         match query_opt(&*tx, sql::SCHEMA_MIGRATION_GET, &[m.version.into()]).await? {
             Some(row) => {
                 let applied: String = row.get("checksum")?;

@@ -1,0 +1,77 @@
+//! The host's configuration, from the environment (ARCHITECTURE.md, "Configuration").
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::secrets::Secrets;
+
+/// Everything `serve` needs.
+#[derive(Clone)]
+pub struct HostConfig {
+    /// `POWERNODE_HTTP_ADDR`.
+    pub http_addr: SocketAddr,
+    /// `POWERNODE_DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`.
+    pub database_url: String,
+    /// `REDIS_URL`.
+    pub redis_url: String,
+    /// `POWERNODE_REDIS_PREFIX`: keeps platforms sharing one Redis apart.
+    pub redis_prefix: String,
+    /// `POWERNODE_DB_POOL_SIZE`.
+    pub db_pool_size: usize,
+    /// `POWERNODE_TRUST_PROXY`: take the client IP from `X-Forwarded-For` (behind a proxy only).
+    pub trust_proxy: bool,
+    /// Signing keys.
+    pub secrets: Secrets,
+    /// `POWERNODE_ADMIN_EMAIL` and `POWERNODE_ADMIN_PASSWORD`, when both are set.
+    pub admin: Option<(String, String)>,
+}
+
+impl HostConfig {
+    /// Reads the environment; secrets not given there are generated once into the data dir.
+    pub fn from_env() -> Result<Self> {
+        let data_dir =
+            PathBuf::from(var("POWERNODE_DATA_DIR").unwrap_or_else(|| "./.powernode".into()));
+        let http_addr = var("POWERNODE_HTTP_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .context("POWERNODE_HTTP_ADDR must be host:port")?;
+        let database_url =
+            var("DATABASE_URL").context("DATABASE_URL is required (./scripts/dev sets it)")?;
+        let redis_url =
+            var("REDIS_URL").context("REDIS_URL is required (./scripts/dev sets it)")?;
+        let db_pool_size = match var("POWERNODE_DB_POOL_SIZE") {
+            Some(v) => v
+                .parse()
+                .context("POWERNODE_DB_POOL_SIZE must be a number")?,
+            None => 16,
+        };
+        let secrets = Secrets::load(&data_dir)?;
+        let admin = match (
+            var("POWERNODE_ADMIN_EMAIL"),
+            var("POWERNODE_ADMIN_PASSWORD"),
+        ) {
+            (Some(email), Some(password)) => Some((email, password)),
+            _ => None,
+        };
+        Ok(Self {
+            http_addr,
+            data_dir,
+            database_url,
+            redis_url,
+            redis_prefix: var("POWERNODE_REDIS_PREFIX").unwrap_or_else(|| "pn:".into()),
+            db_pool_size,
+            trust_proxy: var("POWERNODE_TRUST_PROXY").is_some_and(|v| v == "1" || v == "true"),
+            secrets,
+            admin,
+        })
+    }
+}
+
+/// A non-empty environment variable.
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}

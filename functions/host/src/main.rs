@@ -1,0 +1,103 @@
+//! `powernode`: the native platform binary.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use powernode_api::service::admin::{self, AdminSeed};
+use powernode_host::{HostConfig, logging, server};
+
+#[derive(Parser)]
+#[command(
+    name = "powernode",
+    version,
+    about = "Powernode: the API, queue and processors on one machine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, seed the admin, and serve the API until SIGTERM or SIGINT.
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create a platform admin (or give an existing user the role) and exit.
+    CreateAdmin {
+        /// Email (default: POWERNODE_ADMIN_EMAIL).
+        #[arg(long, env = "POWERNODE_ADMIN_EMAIL")]
+        email: String,
+        /// Password (default: POWERNODE_ADMIN_PASSWORD); prefer the variable, as arguments show in `ps`.
+        #[arg(long, env = "POWERNODE_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    logging::init();
+    let cli = Cli::parse();
+    let config = HostConfig::from_env()?;
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let api = server::build_api_without_cache(&config)?;
+            let applied = powernode_api::migrate::run(&api)
+                .await
+                .context("migrating")?;
+            println!(
+                "migrations applied: {}",
+                if applied.is_empty() {
+                    "none (up to date)".into()
+                } else {
+                    applied.join(", ")
+                }
+            );
+            Ok(())
+        }
+        Command::CreateAdmin {
+            email,
+            password,
+            name,
+        } => {
+            let api = server::build_api_without_cache(&config)?;
+            powernode_api::migrate::run(&api)
+                .await
+                .context("migrating")?;
+            let outcome = admin::ensure_platform_admin(&api, &email, &password, name.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{} {:?}", e.message, e.details))?;
+            match outcome {
+                AdminSeed::Created => println!("platform admin {email} created"),
+                AdminSeed::AlreadyPresent => {
+                    println!("{email} exists; platform admin role ensured (password unchanged)")
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: HostConfig) -> Result<()> {
+    let running = server::start(config).await?;
+    tracing::info!(addr = %running.addr, "powernode is serving");
+    wait_for_stop_signal().await?;
+    tracing::info!("stop signal received; draining");
+    running.stop().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_stop_signal() -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = int.recv() => {},
+    }
+    Ok(())
+}

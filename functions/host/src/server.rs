@@ -1,0 +1,203 @@
+//! Serving the API with axum. The adapter is thin: read the body (up to the limit), hand an
+//! `ApiRequest` to `Api::handle`, write its response. Routing, auth and errors are the core's.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::Response;
+use powernode_api::error::ApiError;
+use powernode_api::http::render_error;
+use powernode_api::ports::{Cache, CacheError};
+use powernode_api::service::admin::{self, AdminSeed};
+use powernode_api::{Api, ApiConfig, ApiRequest, Ports, maybe_async_trait, migrate};
+use powernode_pg::pool::PgPool;
+use shared::ErrorCode;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::cache::RedisCache;
+use crate::config::HostConfig;
+use crate::platform::{BlockingArgon2, OsRng, SystemClock};
+
+/// How long in-flight requests may take to finish after a stop signal.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the API against the configured Postgres and Redis.
+pub async fn build_api(config: &HostConfig) -> Result<Arc<Api>> {
+    let cache = RedisCache::connect(&config.redis_url, &config.redis_prefix)
+        .await
+        .context("connecting to Redis")?;
+    api_with_cache(config, Arc::new(cache))
+}
+
+/// Builds the API for commands that need only Postgres (`migrate`, `create-admin`).
+pub fn build_api_without_cache(config: &HostConfig) -> Result<Arc<Api>> {
+    api_with_cache(config, Arc::new(NoCache))
+}
+
+fn api_with_cache(config: &HostConfig, cache: Arc<dyn Cache>) -> Result<Arc<Api>> {
+    let db = PgPool::new(&config.database_url, config.db_pool_size)
+        .context("configuring the Postgres pool")?;
+    let ports = Ports {
+        db: Arc::new(db),
+        cache,
+        clock: Arc::new(SystemClock),
+        rng: Arc::new(OsRng),
+        passwords: Arc::new(BlockingArgon2),
+    };
+    let api_config = ApiConfig::new(
+        config.secrets.jwt_secret.clone().into_bytes(),
+        config.secrets.worker_service_token.clone().into_bytes(),
+    );
+    Ok(Arc::new(Api::new(api_config, ports)))
+}
+
+/// Applies migrations and seeds the configured admin.
+pub async fn prepare(api: &Api, config: &HostConfig) -> Result<()> {
+    let applied = migrate::run(api).await.context("migrating the database")?;
+    tracing::info!(applied = applied.len(), "database schema is current");
+    if let Some((email, password)) = &config.admin {
+        match admin::ensure_platform_admin(api, email, password, Some("Platform admin")).await {
+            Ok(AdminSeed::Created) => tracing::info!("platform admin created"),
+            Ok(AdminSeed::AlreadyPresent) => tracing::info!("platform admin present"),
+            Err(e) => anyhow::bail!("seeding the platform admin: {} {:?}", e.message, e.details),
+        }
+    }
+    Ok(())
+}
+
+/// A running server.
+pub struct Running {
+    /// Where it listens (the real port when configured with port 0).
+    pub addr: SocketAddr,
+    /// The API it serves.
+    pub api: Arc<Api>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish (up to `DRAIN_TIMEOUT`), and returns.
+    pub async fn stop(self) -> Result<()> {
+        let _ = self.stop.send(());
+        match tokio::time::timeout(DRAIN_TIMEOUT, self.task).await {
+            Ok(joined) => joined.context("server task")?.context("server"),
+            Err(_) => {
+                anyhow::bail!("requests still running after {DRAIN_TIMEOUT:?}; stopped anyway")
+            }
+        }
+    }
+}
+
+/// Migrates, seeds, binds and serves in the background.
+pub async fn start(config: HostConfig) -> Result<Running> {
+    let api = build_api(&config).await?;
+    prepare(&api, &config).await?;
+    let listener = TcpListener::bind(config.http_addr)
+        .await
+        .with_context(|| format!("binding {}", config.http_addr))?;
+    let addr = listener.local_addr()?;
+    let state = AppState {
+        api: api.clone(),
+        trust_proxy: config.trust_proxy,
+    };
+    let app = Router::new().fallback(handle).with_state(state);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    Ok(Running {
+        addr,
+        api,
+        stop,
+        task,
+    })
+}
+
+#[derive(Clone)]
+struct AppState {
+    api: Arc<Api>,
+    trust_proxy: bool,
+}
+
+async fn handle(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let limit = state.api.config().max_body_bytes;
+    let body = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let too_large = std::error::Error::source(&e).is_some_and(|s| {
+                s.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+            });
+            let error = if too_large {
+                ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("the body is over the {limit}-byte limit"),
+                )
+            } else {
+                ApiError::bad_request("the body could not be read")
+            };
+            return render_error(&error).map(axum::body::Body::from);
+        }
+    };
+    let client_ip = if state.trust_proxy {
+        forwarded_for(&parts.headers).unwrap_or(peer.ip())
+    } else {
+        peer.ip()
+    };
+    let request = ApiRequest {
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().map(str::to_string),
+        headers: parts.headers,
+        body,
+        client_ip: Some(client_ip),
+    };
+    state.api.handle(request).await.map(axum::body::Body::from)
+}
+
+fn forwarded_for(headers: &http::HeaderMap) -> Option<IpAddr> {
+    headers
+        .get("x-forwarded-for")?
+        .to_str()
+        .ok()?
+        .split(',')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The cache for commands that do not serve requests.
+struct NoCache;
+
+maybe_async_trait! {
+impl Cache for NoCache {
+    async fn incr_with_ttl(&self, _: &str, _: u64) -> Result<i64, CacheError> { Err(unconfigured()) }
+    async fn get(&self, _: &str) -> Result<Option<String>, CacheError> { Err(unconfigured()) }
+    async fn ttl(&self, _: &str) -> Result<Option<u64>, CacheError> { Err(unconfigured()) }
+    async fn del(&self, _: &str) -> Result<(), CacheError> { Err(unconfigured()) }
+    async fn ping(&self) -> Result<(), CacheError> { Err(unconfigured()) }
+}
+}
+
+fn unconfigured() -> CacheError {
+    CacheError::Unavailable("this command runs without Redis".into())
+}
