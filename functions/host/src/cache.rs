@@ -1,43 +1,94 @@
-//! The native `Cache`: Redis through a reconnecting connection manager.
+//! The native `Cache`: Redis over one multiplexed connection.
+//!
+//! Reconnection is explicit: an outage error drops the connection, and the next call opens a
+//! new one. Every call, connecting included, has a deadline, so a Redis outage costs a request
+//! at most `CALL_DEADLINE` and a 503, and the platform is back as soon as Redis is. (redis'
+//! `ConnectionManager` was tried first: after a restart of Redis its reconnect stalled for minutes.)
 
+use std::future::Future;
 use std::time::Duration;
 
 use powernode_api::maybe_async_trait;
 use powernode_api::ports::{Cache, CacheError};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::AsyncConnectionConfig;
+use redis::aio::MultiplexedConnection;
+use tokio::sync::Mutex;
+
+/// The longest any cache call may take, connecting included.
+const CALL_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Redis with every key under a prefix.
-#[derive(Clone)]
 pub struct RedisCache {
-    conn: ConnectionManager,
+    client: redis::Client,
+    /// `None` until connected, and again after an outage error.
+    conn: Mutex<Option<MultiplexedConnection>>,
     prefix: String,
 }
 
 impl RedisCache {
-    /// Connects (the manager reconnects by itself after an outage).
+    /// Connects once to check the address; later outages are recovered from by `call`.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, CacheError> {
         let client = redis::Client::open(url)
             .map_err(|e| CacheError::Protocol(format!("invalid REDIS_URL: {e}")))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Duration::from_secs(2))
-            .set_response_timeout(Duration::from_secs(2))
-            .set_number_of_retries(2);
-        let conn = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(classify)?;
-        Ok(Self {
-            conn,
+        let cache = Self {
+            client,
+            conn: Mutex::new(None),
             prefix: prefix.to_string(),
-        })
+        };
+        cache.connection().await?;
+        Ok(cache)
     }
 
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
     }
+
+    async fn connection(&self) -> Result<MultiplexedConnection, CacheError> {
+        // Held while connecting, so an outage's burst of requests makes one attempt, not one each.
+        let mut slot = self.conn.lock().await;
+        if let Some(conn) = slot.as_ref() {
+            return Ok(conn.clone());
+        }
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(CALL_DEADLINE)
+            .set_response_timeout(CALL_DEADLINE);
+        let conn = bounded(
+            self.client
+                .get_multiplexed_async_connection_with_config(&config),
+        )
+        .await?;
+        *slot = Some(conn.clone());
+        Ok(conn)
+    }
+
+    async fn call<T, F>(&self, f: impl FnOnce(MultiplexedConnection) -> F) -> Result<T, CacheError>
+    where
+        F: Future<Output = redis::RedisResult<T>>,
+    {
+        let result = bounded(f(self.connection().await?)).await;
+        if matches!(result, Err(CacheError::Unavailable(_))) {
+            *self.conn.lock().await = None;
+        }
+        result
+    }
+}
+
+async fn bounded<T>(call: impl Future<Output = redis::RedisResult<T>>) -> Result<T, CacheError> {
+    match tokio::time::timeout(CALL_DEADLINE, call).await {
+        Ok(result) => result.map_err(classify),
+        Err(_) => Err(CacheError::Unavailable(format!(
+            "no answer within {CALL_DEADLINE:?}"
+        ))),
+    }
 }
 
 fn classify(e: redis::RedisError) -> CacheError {
-    if e.is_io_error() || e.is_connection_refusal() || e.is_timeout() || e.is_connection_dropped() {
+    if e.is_io_error()
+        || e.is_connection_refusal()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_unrecoverable_error()
+    {
         CacheError::Unavailable(e.to_string())
     } else {
         CacheError::Protocol(e.to_string())
@@ -50,31 +101,32 @@ impl Cache for RedisCache {
         let key = self.key(key);
         // SET NX EX then INCR in one MULTI: the counter never exists without its expiry, even if
         // this process dies between the two.
-        let (_, value): (Option<String>, i64) = redis::pipe()
-            .atomic()
+        let mut pipe = redis::pipe();
+        pipe.atomic()
             .cmd("SET").arg(&key).arg(0).arg("EX").arg(ttl_seconds).arg("NX")
-            .cmd("INCR").arg(&key)
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(classify)?;
+            .cmd("INCR").arg(&key);
+        let (_, value): (Option<String>, i64) = self.call(|mut c| async move { pipe.query_async(&mut c).await }).await?;
         Ok(value)
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
-        redis::cmd("GET").arg(self.key(key)).query_async(&mut self.conn.clone()).await.map_err(classify)
+        let cmd = redis::cmd("GET").arg(self.key(key)).to_owned();
+        self.call(|mut c| async move { cmd.query_async(&mut c).await }).await
     }
 
     async fn ttl(&self, key: &str) -> Result<Option<u64>, CacheError> {
-        let ttl: i64 = redis::cmd("TTL").arg(self.key(key)).query_async(&mut self.conn.clone()).await.map_err(classify)?;
+        let cmd = redis::cmd("TTL").arg(self.key(key)).to_owned();
+        let ttl: i64 = self.call(|mut c| async move { cmd.query_async(&mut c).await }).await?;
         Ok(u64::try_from(ttl).ok())
     }
 
     async fn del(&self, key: &str) -> Result<(), CacheError> {
-        redis::cmd("DEL").arg(self.key(key)).query_async::<i64>(&mut self.conn.clone()).await.map_err(classify).map(drop)
+        let cmd = redis::cmd("DEL").arg(self.key(key)).to_owned();
+        self.call(|mut c| async move { cmd.query_async::<i64>(&mut c).await }).await.map(drop)
     }
 
     async fn ping(&self) -> Result<(), CacheError> {
-        redis::cmd("PING").query_async::<String>(&mut self.conn.clone()).await.map_err(classify).map(drop)
+        self.call(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await }).await.map(drop)
     }
 }
 }

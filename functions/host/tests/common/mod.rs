@@ -1,0 +1,291 @@
+//! The integration-test harness: each test gets its own database (in the Postgres that
+//! `scripts/test` starts), its own Redis key prefix, and a real `powernode` host serving on a
+//! free port. Tests speak HTTP to it and look at the database directly to check state.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use powernode_host::secrets::Secrets;
+use powernode_host::{HostConfig, Running};
+use serde_json::{Value, json};
+use tokio_postgres::NoTls;
+use uuid::Uuid;
+
+pub const JWT_SECRET: &str = "integration-test-jwt-secret-0123456789";
+pub const WORKER_SECRET: &str = "integration-test-worker-secret-0123456789";
+pub const PASSWORD: &str = "correct horse battery";
+
+fn required(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the integration tests through ./scripts/test, which starts Postgres and Redis")
+    })
+}
+
+pub struct Platform {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub db: tokio_postgres::Client,
+    pub database_url: String,
+    pub database_name: String,
+    running: Option<Running>,
+    _data_dir: TempDir,
+}
+
+pub struct Options {
+    pub redis_url: Option<String>,
+    pub admin: Option<(String, String)>,
+}
+
+impl Platform {
+    pub async fn start() -> Self {
+        Self::start_with(Options {
+            redis_url: None,
+            admin: None,
+        })
+        .await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
+        let admin_url = required("POWERNODE_TEST_DATABASE_URL");
+        let redis_url = options
+            .redis_url
+            .unwrap_or_else(|| required("POWERNODE_TEST_REDIS_URL"));
+        let database_name = format!("pn_t_{}", Uuid::new_v4().simple());
+        let (admin, conn) = tokio_postgres::connect(&admin_url, NoTls)
+            .await
+            .expect("test Postgres reachable");
+        tokio::spawn(conn);
+        admin
+            .batch_execute(&format!("CREATE DATABASE {database_name}"))
+            .await
+            .expect("create test database");
+        let database_url = replace_database(&admin_url, &database_name);
+        let data_dir = TempDir::new();
+        let config = HostConfig {
+            http_addr: "127.0.0.1:0".parse().expect("addr"),
+            data_dir: data_dir.0.clone(),
+            database_url: database_url.clone(),
+            redis_url,
+            redis_prefix: format!("{database_name}:"),
+            db_pool_size: 8,
+            trust_proxy: false,
+            secrets: Secrets {
+                jwt_secret: JWT_SECRET.into(),
+                worker_service_token: WORKER_SECRET.into(),
+                encryption_key: "unused".into(),
+            },
+            admin: options.admin,
+        };
+        let running = powernode_host::start(config).await.expect("host starts");
+        let (db, conn) = tokio_postgres::connect(&database_url, NoTls)
+            .await
+            .expect("test database reachable");
+        tokio::spawn(conn);
+        Self {
+            base: format!("http://{}", running.addr),
+            http: reqwest::Client::new(),
+            db,
+            database_url,
+            database_name,
+            running: Some(running),
+            _data_dir: data_dir,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.running.as_ref().expect("running").addr
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await.expect("graceful stop");
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Resp::from(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.send(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    pub async fn raw_post(&self, path: &str, content_type: &str, body: &'static str) -> Resp {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        Resp::from(req.send().await.expect("request sent")).await
+    }
+
+    /// Registers a user with a fresh account.
+    pub async fn register(&self, email: &str) -> Session {
+        let r = self
+            .post(
+                "/api/v1/auth/register",
+                None,
+                json!({ "email": email, "password": PASSWORD, "name": "Test" }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "register {email}: {}", r.body);
+        Session::from_auth(&r.body["data"])
+    }
+
+    /// Signs in.
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    /// Adds a user with `role` to `owner`'s account and signs them in.
+    pub async fn add_user(&self, owner: &Session, email: &str, role: &str) -> Session {
+        let r = self
+            .post(
+                "/api/v1/users",
+                Some(&owner.access),
+                json!({ "email": email, "password": PASSWORD, "role": role }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "create {email}: {}", r.body);
+        let login = self.login(email, PASSWORD).await;
+        assert_eq!(login.status, 200, "{}", login.body);
+        Session::from_auth(&login.body["data"])
+    }
+
+    pub async fn count(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> i64 {
+        self.db
+            .query_one(sql, params)
+            .await
+            .expect("count query")
+            .get(0)
+    }
+}
+
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: Uuid,
+    pub account_id: Uuid,
+}
+
+impl Session {
+    pub fn from_auth(data: &Value) -> Self {
+        Self {
+            access: data["access_token"].as_str().expect("access_token").into(),
+            refresh: data["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .into(),
+            user_id: data["user"]["id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("user.id"),
+            account_id: data["user"]["account_id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("user.account_id"),
+        }
+    }
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    async fn from(r: reqwest::Response) -> Self {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// Asserts a failure envelope with this status and code.
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert_eq!(self.body["success"], false, "{}", self.text);
+        assert_eq!(self.body["code"], code, "{}", self.text);
+        assert!(
+            self.body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{}",
+            self.text
+        );
+        assert!(self.body["details"].is_array(), "{}", self.text);
+    }
+
+    /// Asserts a success envelope with this status and returns `data`.
+    pub fn assert_ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert_eq!(self.body["success"], true, "{}", self.text);
+        &self.body["data"]
+    }
+
+    pub fn detail_fields(&self) -> Vec<String> {
+        self.body["details"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d["field"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("database URL has a path");
+    format!("{base}/{name}")
+}
+
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("powernode-test-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
