@@ -158,13 +158,11 @@ impl From<Reply> for Outcome {
 
 /// Writes a success envelope.
 pub fn render_success(reply: Reply) -> ApiResponse {
-    let body = serde_json::json!({ "success": true, "data": reply.data, "meta": reply.meta });
-    let mut body = body;
-    if reply.meta.is_none() {
-        if let Some(obj) = body.as_object_mut() {
-            obj.remove("meta");
-        }
-    }
+    let body = shared::Success {
+        success: true,
+        data: reply.data,
+        meta: reply.meta,
+    };
     json_response(reply.status, &body)
 }
 
@@ -229,28 +227,19 @@ mod tests {
         email: Option<String>,
     }
 
+    fn refusal(body: &str) -> shared::ErrorCode {
+        post(body)
+            .json::<Body>()
+            .map(|_| ())
+            .expect_err("refused")
+            .code
+    }
+
     #[test]
     fn json_body_errors_are_400() {
-        assert_eq!(
-            post("{").json::<Body>().map(|_| ()).unwrap_err().code,
-            shared::ErrorCode::BadRequest
-        );
-        assert_eq!(
-            post("[1]").json::<Body>().map(|_| ()).unwrap_err().code,
-            shared::ErrorCode::BadRequest
-        );
-        assert_eq!(
-            post("").json::<Body>().map(|_| ()).unwrap_err().code,
-            shared::ErrorCode::BadRequest
-        );
-        assert_eq!(
-            post(r#"{"email": 5}"#)
-                .json::<Body>()
-                .map(|_| ())
-                .unwrap_err()
-                .code,
-            shared::ErrorCode::BadRequest
-        );
+        for body in ["{", "[1]", "", r#"{"email": 5}"#] {
+            assert_eq!(refusal(body), shared::ErrorCode::BadRequest, "{body:?}");
+        }
         assert!(
             post(r#"{}"#).json::<Body>().is_ok(),
             "a missing field is the service's 422 to give"

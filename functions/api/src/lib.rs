@@ -238,10 +238,10 @@ impl Api {
                         tracing::debug!(user = %claims.sub, "token of a deactivated user or revoked session");
                         ApiError::unauthorized()
                     })?;
-                if let Some(p) = permission {
-                    if !user.can(p.as_str()) {
-                        return Err(ApiError::forbidden(p.as_str()));
-                    }
+                if let Some(p) = permission
+                    && !user.can(p.as_str())
+                {
+                    return Err(ApiError::forbidden(p.as_str()));
                 }
                 Ok(Principal::User(user))
             }

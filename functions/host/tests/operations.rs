@@ -162,9 +162,11 @@ impl RedisProcess {
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is installed (./scripts/test installs it)");
+        // Owned from here on, so Drop kills and reaps it on every path, the panic included.
+        let process = Self(child, port);
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self(child, port);
+                return process;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
