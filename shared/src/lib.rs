@@ -10,8 +10,10 @@ pub mod api;
 pub mod envelope;
 pub mod error_code;
 pub mod ids;
+pub mod job;
 pub mod pagination;
 pub mod permissions;
+pub mod retry_policy;
 pub mod tokens;
 
 pub use envelope::{ErrorBody, FieldError, Success};

@@ -40,6 +40,14 @@ impl Ctx<'_> {
         }
     }
 
+    /// A path parameter as text.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// A path parameter that must be a UUID; anything else cannot name a `what`, so 404.
     pub fn param_id(&self, name: &str, what: &str) -> ApiResult<Uuid> {
         self.params

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod migrate;
 pub mod openapi;
 pub mod ports;
+pub mod queue;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -17,7 +17,7 @@ pub fn schema_names() -> Vec<String> {
 }
 
 fn components() -> utoipa::openapi::Components {
-    use shared::api::{auth, ops, users};
+    use shared::api::{auth, jobs, ops, users};
     ComponentsBuilder::new()
         .schema_from::<shared::ErrorBody>()
         .schema_from::<shared::FieldError>()
@@ -33,6 +33,21 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<auth::Me>()
         .schema_from::<users::CreateUserRequest>()
         .schema_from::<users::UpdateUserRequest>()
+        .schema_from::<jobs::Job>()
+        .schema_from::<jobs::JobError>()
+        .schema_from::<shared::job::JobState>()
+        .schema_from::<jobs::EnqueueRequest>()
+        .schema_from::<jobs::QueueSummary>()
+        .schema_from::<jobs::ClaimRequest>()
+        .schema_from::<jobs::ClaimByIdRequest>()
+        .schema_from::<jobs::ClaimedJob>()
+        .schema_from::<jobs::HeartbeatRequest>()
+        .schema_from::<jobs::Completion>()
+        .schema_from::<jobs::CompleteRequest>()
+        .schema_from::<jobs::Failure>()
+        .schema_from::<jobs::FailRequest>()
+        .schema_from::<jobs::SnoozeRequest>()
+        .schema_from::<jobs::BatchOutcome>()
         .schema_from::<ops::Health>()
         .schema_from::<ops::DependencyCheck>()
         .security_scheme(

@@ -38,6 +38,20 @@ pub enum RouteId {
     UsersCreate,
     UsersUpdate,
     UsersDelete,
+    AdminQueues,
+    AdminQueuePause,
+    AdminQueueResume,
+    AdminJobsList,
+    AdminJobsEnqueue,
+    AdminJobGet,
+    AdminJobRetry,
+    AdminJobDiscard,
+    WorkerClaim,
+    WorkerClaimById,
+    WorkerHeartbeat,
+    WorkerComplete,
+    WorkerFail,
+    WorkerSnooze,
 }
 
 /// One route.
@@ -107,7 +121,7 @@ impl RouteDef {
     }
 }
 
-use Access::{Public, User};
+use Access::{Public, Service, User};
 use RouteId as R;
 
 /// Every route the API serves.
@@ -231,11 +245,144 @@ pub static ROUTES: &[RouteDef] = &[
     )
     .tag("users")
     .responds(200, "User"),
+    route(
+        R::AdminQueues,
+        Method::GET,
+        "/api/v1/admin/queues",
+        User(Some(Permission::JobsRead)),
+        "Queues with counts by state, latency and throughput",
+    )
+    .tag("queue")
+    .list_of("QueueSummary"),
+    route(
+        R::AdminQueuePause,
+        Method::POST,
+        "/api/v1/admin/queues/{name}/pause",
+        User(Some(Permission::Admin)),
+        "Stop claims from a queue (platform admins)",
+    )
+    .tag("queue")
+    .responds(200, "QueueSummary"),
+    route(
+        R::AdminQueueResume,
+        Method::POST,
+        "/api/v1/admin/queues/{name}/resume",
+        User(Some(Permission::Admin)),
+        "Resume claims from a queue (platform admins)",
+    )
+    .tag("queue")
+    .responds(200, "QueueSummary"),
+    route(
+        R::AdminJobsList,
+        Method::GET,
+        "/api/v1/admin/jobs",
+        User(Some(Permission::JobsRead)),
+        "Jobs by queue and state, newest first",
+    )
+    .tag("queue")
+    .list_of("Job"),
+    route(
+        R::AdminJobsEnqueue,
+        Method::POST,
+        "/api/v1/admin/jobs",
+        User(Some(Permission::JobsManage)),
+        "Enqueue a registered job type (200 with the existing job for a replayed idempotency key)",
+    )
+    .tag("queue")
+    .request("EnqueueRequest")
+    .responds(201, "Job"),
+    route(
+        R::AdminJobGet,
+        Method::GET,
+        "/api/v1/admin/jobs/{id}",
+        User(Some(Permission::JobsRead)),
+        "A job with its error history",
+    )
+    .tag("queue")
+    .responds(200, "Job"),
+    route(
+        R::AdminJobRetry,
+        Method::POST,
+        "/api/v1/admin/jobs/{id}/retry",
+        User(Some(Permission::JobsManage)),
+        "Run a dead or retryable job now",
+    )
+    .tag("queue")
+    .responds(200, "Job"),
+    route(
+        R::AdminJobDiscard,
+        Method::POST,
+        "/api/v1/admin/jobs/{id}/discard",
+        User(Some(Permission::JobsManage)),
+        "Move a waiting job to dead",
+    )
+    .tag("queue")
+    .responds(200, "Job"),
+    route(
+        R::WorkerClaim,
+        Method::POST,
+        "/api/v1/worker/queue/claim",
+        Service,
+        "Claim due jobs under a lease",
+    )
+    .tag("worker")
+    .request("ClaimRequest")
+    .list_of("ClaimedJob"),
+    route(
+        R::WorkerClaimById,
+        Method::POST,
+        "/api/v1/worker/queue/jobs/{id}/claim",
+        Service,
+        "Claim one job by id (push transports); null when not claimable",
+    )
+    .tag("worker")
+    .request("ClaimByIdRequest")
+    .responds(200, "ClaimedJob"),
+    route(
+        R::WorkerHeartbeat,
+        Method::POST,
+        "/api/v1/worker/queue/heartbeat",
+        Service,
+        "Extend the leases of held jobs",
+    )
+    .tag("worker")
+    .request("HeartbeatRequest")
+    .list_of("BatchOutcome"),
+    route(
+        R::WorkerComplete,
+        Method::POST,
+        "/api/v1/worker/queue/complete",
+        Service,
+        "Complete held jobs",
+    )
+    .tag("worker")
+    .request("CompleteRequest")
+    .list_of("BatchOutcome"),
+    route(
+        R::WorkerFail,
+        Method::POST,
+        "/api/v1/worker/queue/fail",
+        Service,
+        "Fail held jobs; the API schedules the retry or marks them dead",
+    )
+    .tag("worker")
+    .request("FailRequest")
+    .list_of("BatchOutcome"),
+    route(
+        R::WorkerSnooze,
+        Method::POST,
+        "/api/v1/worker/queue/snooze",
+        Service,
+        "Put held jobs back for later without spending the attempt",
+    )
+    .tag("worker")
+    .request("SnoozeRequest")
+    .list_of("BatchOutcome"),
 ];
 
 /// Runs the handler of `id`.
 pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
-    use handlers::{auth, ops, users};
+    use handlers::{auth, jobs, ops, users, worker};
     match id {
         R::Health => ops::health(ctx).await,
         R::Ready => ops::ready(ctx).await,
@@ -250,5 +397,19 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::UsersCreate => users::create(ctx).await,
         R::UsersUpdate => users::update(ctx).await,
         R::UsersDelete => users::delete(ctx).await,
+        R::AdminQueues => jobs::queues(ctx).await,
+        R::AdminQueuePause => jobs::pause(ctx).await,
+        R::AdminQueueResume => jobs::resume(ctx).await,
+        R::AdminJobsList => jobs::list(ctx).await,
+        R::AdminJobsEnqueue => jobs::enqueue(ctx).await,
+        R::AdminJobGet => jobs::get(ctx).await,
+        R::AdminJobRetry => jobs::retry(ctx).await,
+        R::AdminJobDiscard => jobs::discard(ctx).await,
+        R::WorkerClaim => worker::claim(ctx).await,
+        R::WorkerClaimById => worker::claim_by_id(ctx).await,
+        R::WorkerHeartbeat => worker::heartbeat(ctx).await,
+        R::WorkerComplete => worker::complete(ctx).await,
+        R::WorkerFail => worker::fail(ctx).await,
+        R::WorkerSnooze => worker::snooze(ctx).await,
     }
 }

@@ -2,5 +2,7 @@
 //! returns its result; no rules live here.
 
 pub mod auth;
+pub mod jobs;
 pub mod ops;
 pub mod users;
+pub mod worker;

@@ -132,9 +132,20 @@ pub struct UserPrincipal {
 }
 
 impl UserPrincipal {
-    /// Whether the caller holds a permission (`admin.*` covers every `admin.` one).
+    /// Whether the caller holds a permission. `admin.*` covers every `admin.` permission and,
+    /// platform-wide, every account permission's `admin.` twin (so a platform admin passes a
+    /// `jobs.read` route and then sees every account's jobs).
     pub fn can(&self, required: &str) -> bool {
-        self.permissions.iter().any(|p| p.grants(required))
+        let platform = format!("admin.{required}");
+        self.permissions
+            .iter()
+            .any(|p| p.grants(required) || p.grants(&platform))
+    }
+
+    /// Whether the caller acts platform-wide for `permission` rather than for their account.
+    pub fn is_platform(&self, permission: &str) -> bool {
+        let platform = format!("admin.{permission}");
+        self.permissions.iter().any(|p| p.grants(&platform))
     }
 }
 

@@ -93,6 +93,21 @@ impl Platform {
         }
     }
 
+    /// The API inside the running host, for driving maintenance steps (`run_once`) directly.
+    pub fn api(&self) -> &powernode_api::Api {
+        &self.running.as_ref().expect("running").api
+    }
+
+    /// A service token as a consumer would mint it.
+    pub fn service_token(&self) -> String {
+        let now = chrono::Utc::now().timestamp();
+        shared::tokens::sign_service(
+            &shared::tokens::ServiceClaims::new("tests", now, 600),
+            WORKER_SECRET.as_bytes(),
+        )
+        .expect("sign service token")
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.running.as_ref().expect("running").addr
     }

@@ -1,0 +1,31 @@
+//! `/api/v1/worker/queue/...`: the consumers' side of the queue (service token only).
+
+use crate::context::Ctx;
+use crate::error::ApiResult;
+use crate::http::{Outcome, Reply};
+use crate::service::jobs;
+
+pub async fn claim(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    Ok(Reply::ok(&jobs::claim(ctx, ctx.req.json()?).await?)?.into())
+}
+
+pub async fn claim_by_id(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "job")?;
+    Ok(Reply::ok(&jobs::claim_by_id(ctx, id, ctx.req.json()?).await?)?.into())
+}
+
+pub async fn heartbeat(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    Ok(Reply::ok(&jobs::heartbeat(ctx, ctx.req.json()?).await?)?.into())
+}
+
+pub async fn complete(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    Ok(Reply::ok(&jobs::complete(ctx, ctx.req.json()?).await?)?.into())
+}
+
+pub async fn fail(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    Ok(Reply::ok(&jobs::fail(ctx, ctx.req.json()?).await?)?.into())
+}
+
+pub async fn snooze(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    Ok(Reply::ok(&jobs::snooze(ctx, ctx.req.json()?).await?)?.into())
+}

@@ -1,0 +1,35 @@
+//! Completing jobs, a batch per statement.
+
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
+use crate::Api;
+use crate::db::DbError;
+use crate::store::sql;
+
+/// Marks jobs completed with their results. Returns the ids that were completed; an id missing
+/// from the answer was not held by `worker` any more (its lease expired and it was re-delivered).
+pub async fn complete(
+    api: &Api,
+    worker: &str,
+    jobs: Vec<(Uuid, Option<serde_json::Value>)>,
+) -> Result<HashSet<Uuid>, DbError> {
+    let (ids, results): (Vec<Uuid>, Vec<serde_json::Value>) = jobs
+        .into_iter()
+        .map(|(id, r)| (id, r.unwrap_or(serde_json::Value::Null)))
+        .unzip();
+    let rows = api
+        .db()
+        .query(
+            sql::JOB_COMPLETE,
+            &[
+                ids.into(),
+                api.now().into(),
+                serde_json::Value::Array(results).into(),
+                worker.into(),
+            ],
+        )
+        .await?;
+    rows.iter().map(|r| r.get("id")).collect()
+}

@@ -1,0 +1,79 @@
+//! Failing jobs: the API, not the consumer, decides when a job runs again (the retry policy in
+//! `shared`) and when it is dead.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use shared::job::JobState;
+use shared::retry_policy::backoff_seconds;
+use uuid::Uuid;
+
+use crate::Api;
+use crate::db::DbError;
+use crate::store::sql;
+
+/// One reported failure.
+#[derive(Debug, Clone)]
+pub struct Failed {
+    /// Job.
+    pub id: Uuid,
+    /// What went wrong (stored in the job's error history).
+    pub error: String,
+    /// An API error (408, 429, 5xx from the API): the short fixed backoff.
+    pub api_error: bool,
+    /// Straight to dead.
+    pub discard: bool,
+}
+
+/// Records failures; returns each job's new state and next run (absent ids were not held).
+pub async fn fail(
+    api: &Api,
+    worker: &str,
+    failures: Vec<Failed>,
+) -> Result<HashMap<Uuid, (JobState, DateTime<Utc>)>, DbError> {
+    let now = api.now();
+    let ids: Vec<Uuid> = failures.iter().map(|f| f.id).collect();
+    let tx = api.db().begin().await?;
+    let held = tx
+        .query(sql::JOB_FAIL_LOCK, &[ids.into(), worker.into()])
+        .await?;
+    let mut attempts: HashMap<Uuid, (i64, i64)> = HashMap::new();
+    for row in &held {
+        attempts.insert(
+            row.get("id")?,
+            (row.get("attempts")?, row.get("max_attempts")?),
+        );
+    }
+    let mut out = HashMap::new();
+    for f in failures {
+        let Some(&(made, allowed)) = attempts.get(&f.id) else {
+            continue;
+        };
+        let (state, run_at) = if f.discard || made >= allowed {
+            (JobState::Dead, now)
+        } else {
+            let jitter = api.random::<1>()[0];
+            let wait =
+                backoff_seconds(u32::try_from(made).unwrap_or(u32::MAX), f.api_error, jitter);
+            (
+                JobState::Retryable,
+                now + Duration::seconds(i64::try_from(wait).unwrap_or(i64::MAX / 2)),
+            )
+        };
+        let error: String = f.error.chars().take(4000).collect();
+        tx.execute(
+            sql::JOB_FAIL,
+            &[
+                f.id.into(),
+                now.into(),
+                state.as_str().into(),
+                run_at.into(),
+                error.into(),
+            ],
+        )
+        .await?;
+        out.insert(f.id, (state, run_at));
+    }
+    tx.commit().await?;
+    Ok(out)
+}

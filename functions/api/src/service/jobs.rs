@@ -1,0 +1,345 @@
+//! The queue's rules as the admin and worker routes see them: validation, scoping to the
+//! caller's account, and the answers' shapes. The store itself is `crate::queue`.
+
+use std::collections::HashSet;
+
+use chrono::Duration;
+use shared::api::jobs::{
+    BatchOutcome, ClaimByIdRequest, ClaimRequest, ClaimedJob, CompleteRequest, EnqueueRequest,
+    FailRequest, HeartbeatRequest, Job, QueueSummary, SnoozeRequest,
+};
+use shared::job::{self, JobState};
+use shared::pagination::{PageRequest, Pagination};
+use uuid::Uuid;
+
+use crate::context::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::queue::enqueue::{Enqueued, NewJob};
+use crate::queue::{
+    self, DEFAULT_LEASE_SECONDS, MAX_BATCH, MAX_LEASE_SECONDS, MIN_LEASE_SECONDS, fail::Failed,
+};
+use crate::service::validate::Checks;
+
+/// The account whose jobs the caller sees, or `None` for a platform admin.
+fn scope(ctx: &Ctx<'_>) -> ApiResult<Option<Uuid>> {
+    let user = ctx.user()?;
+    Ok(if user.is_platform("jobs.read") {
+        None
+    } else {
+        Some(user.account_id)
+    })
+}
+
+/// Queues with counts (the caller's jobs only, unless platform admin).
+pub async fn summaries(ctx: &Ctx<'_>) -> ApiResult<Vec<QueueSummary>> {
+    Ok(queue::admin::summaries(ctx.api, scope(ctx)?).await?)
+}
+
+/// A page of jobs.
+pub async fn list(
+    ctx: &Ctx<'_>,
+    queue: Option<String>,
+    state: Option<String>,
+    page: PageRequest,
+) -> ApiResult<(Vec<Job>, Pagination)> {
+    let state = match state.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(JobState::parse(s).ok_or_else(|| {
+            ApiError::bad_request("`state` must be one of scheduled, available, running, retryable, completed, dead, cancelled")
+        })?),
+    };
+    let queue = queue.filter(|q| !q.is_empty());
+    let (jobs, total) = queue::admin::list(
+        ctx.api,
+        scope(ctx)?,
+        queue,
+        state,
+        i64::from(page.per_page),
+        page.offset(),
+    )
+    .await?;
+    Ok((jobs, page.meta(u64::try_from(total).unwrap_or(0))))
+}
+
+/// One job.
+pub async fn get(ctx: &Ctx<'_>, id: Uuid) -> ApiResult<Job> {
+    queue::admin::get(ctx.api, id, scope(ctx)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("job"))
+}
+
+/// Retries a dead or retryable job now.
+pub async fn retry(ctx: &Ctx<'_>, id: Uuid) -> ApiResult<Job> {
+    let scope = scope(ctx)?;
+    let job = queue::admin::get(ctx.api, id, scope)
+        .await?
+        .ok_or_else(|| ApiError::not_found("job"))?;
+    if !queue::admin::retry(ctx.api, id, scope).await? {
+        return Err(ApiError::conflict(format!(
+            "a {} job cannot be retried; only dead or retryable ones",
+            job.state.as_str()
+        )));
+    }
+    get(ctx, id).await
+}
+
+/// Moves a waiting job to dead.
+pub async fn discard(ctx: &Ctx<'_>, id: Uuid) -> ApiResult<Job> {
+    let scope = scope(ctx)?;
+    let job = queue::admin::get(ctx.api, id, scope)
+        .await?
+        .ok_or_else(|| ApiError::not_found("job"))?;
+    if !queue::admin::discard(ctx.api, id, scope).await? {
+        return Err(ApiError::conflict(format!(
+            "a {} job cannot be discarded; only scheduled, available or retryable ones",
+            job.state.as_str()
+        )));
+    }
+    get(ctx, id).await
+}
+
+/// Pauses or resumes a queue (platform admins only: queues are shared by every account).
+pub async fn set_paused(ctx: &Ctx<'_>, name: &str, paused: bool) -> ApiResult<QueueSummary> {
+    if !queue::admin::set_paused(ctx.api, name, paused).await? {
+        return Err(ApiError::not_found("queue"));
+    }
+    summaries(ctx)
+        .await?
+        .into_iter()
+        .find(|q| q.name == name)
+        .ok_or_else(|| ApiError::not_found("queue"))
+}
+
+/// Enqueues a registered job type. `Ok((job, true))` when created, `(job, false)` when the
+/// idempotency key and body matched an existing job.
+pub async fn enqueue(ctx: &Ctx<'_>, req: EnqueueRequest) -> ApiResult<(Job, bool)> {
+    let user = ctx.user()?;
+    let mut checks = Checks::new();
+    let job_type = checks
+        .required("job_type", &req.job_type)
+        .map(str::to_string);
+    if let Some(t) = &job_type
+        && !job::is_registered(t)
+    {
+        checks.fail(
+            "job_type",
+            format!(
+                "unknown job type; registered: {}",
+                job::JOB_TYPES.join(", ")
+            ),
+        );
+    }
+    let args = req.args.clone().unwrap_or_else(|| serde_json::json!({}));
+    if !args.is_object() {
+        checks.fail("args", "must be a JSON object");
+    }
+    let max_attempts = req
+        .max_attempts
+        .unwrap_or(i64::from(job::DEFAULT_MAX_ATTEMPTS));
+    if !(1..=100).contains(&max_attempts) {
+        checks.fail("max_attempts", "must be between 1 and 100");
+    }
+    if let Some(p) = req.priority
+        && !(0..=10).contains(&p)
+    {
+        checks.fail("priority", "must be between 0 and 10");
+    }
+    if let Some(key) = &req.idempotency_key
+        && (key.is_empty() || key.chars().count() > 255)
+    {
+        checks.fail("idempotency_key", "must be 1 to 255 characters");
+    }
+    checks.finish()?;
+    let new = NewJob {
+        account_id: (!user.is_platform("jobs.manage")).then_some(user.account_id),
+        queue: req.queue.clone().unwrap_or_else(|| "default".into()),
+        job_type: job_type.unwrap_or_default(),
+        args,
+        run_at: req.run_at,
+        max_attempts: i32::try_from(max_attempts).unwrap_or(job::DEFAULT_MAX_ATTEMPTS),
+        priority: req.priority.and_then(|p| i32::try_from(p).ok()),
+        idempotency_key: req.idempotency_key.clone(),
+    };
+    let (id, created) = match queue::enqueue::enqueue(ctx.api, ctx.api.db(), &new).await? {
+        Enqueued::Created(id) => (id, true),
+        Enqueued::Existing(id) => (id, false),
+        Enqueued::KeyConflict => {
+            return Err(ApiError::conflict(
+                "this idempotency key was used with another request",
+            ));
+        }
+        Enqueued::UnknownQueue => return Err(ApiError::invalid_field("queue", "no such queue")),
+    };
+    let job = queue::admin::get(ctx.api, id, None)
+        .await?
+        .ok_or_else(|| ApiError::internal("enqueued job vanished"))?;
+    Ok((job, created))
+}
+
+fn worker_id(checks: &mut Checks, value: &Option<String>) -> String {
+    match value.as_deref().map(str::trim) {
+        Some(w) if !w.is_empty() && w.len() <= 200 => w.to_string(),
+        Some(_) => {
+            checks.fail("worker_id", "must be 1 to 200 characters");
+            String::new()
+        }
+        None => {
+            checks.fail("worker_id", "is required");
+            String::new()
+        }
+    }
+}
+
+fn lease(checks: &mut Checks, value: Option<i64>) -> i64 {
+    let seconds = value.unwrap_or(DEFAULT_LEASE_SECONDS);
+    if !(MIN_LEASE_SECONDS..=MAX_LEASE_SECONDS).contains(&seconds) {
+        checks.fail(
+            "lease_seconds",
+            format!("must be between {MIN_LEASE_SECONDS} and {MAX_LEASE_SECONDS}"),
+        );
+    }
+    seconds
+}
+
+fn batch<T>(checks: &mut Checks, field: &str, value: Option<Vec<T>>) -> Vec<T> {
+    match value {
+        Some(v) if !v.is_empty() && v.len() <= MAX_BATCH => v,
+        Some(_) => {
+            checks.fail(field, format!("must hold 1 to {MAX_BATCH} items"));
+            Vec::new()
+        }
+        None => {
+            checks.fail(field, "is required");
+            Vec::new()
+        }
+    }
+}
+
+/// Claims due jobs for a consumer.
+pub async fn claim(ctx: &Ctx<'_>, req: ClaimRequest) -> ApiResult<Vec<ClaimedJob>> {
+    let mut checks = Checks::new();
+    let queues = batch(&mut checks, "queues", req.queues);
+    let limit = req.limit.unwrap_or(1);
+    if !(1..=i64::try_from(MAX_BATCH).unwrap_or(i64::MAX)).contains(&limit) {
+        checks.fail("limit", format!("must be between 1 and {MAX_BATCH}"));
+    }
+    let lease_seconds = lease(&mut checks, req.lease_seconds);
+    let worker = worker_id(&mut checks, &req.worker_id);
+    checks.finish()?;
+    Ok(queue::claim::claim(ctx.api, queues, limit, lease_seconds, &worker).await?)
+}
+
+/// Claims one job by id (`None` if it is not claimable now).
+pub async fn claim_by_id(
+    ctx: &Ctx<'_>,
+    id: Uuid,
+    req: ClaimByIdRequest,
+) -> ApiResult<Option<ClaimedJob>> {
+    let mut checks = Checks::new();
+    let lease_seconds = lease(&mut checks, req.lease_seconds);
+    let worker = worker_id(&mut checks, &req.worker_id);
+    checks.finish()?;
+    Ok(queue::claim::claim_by_id(ctx.api, id, lease_seconds, &worker).await?)
+}
+
+fn outcomes(ids: &[Uuid], done: &HashSet<Uuid>, state: JobState) -> Vec<BatchOutcome> {
+    ids.iter()
+        .map(|id| BatchOutcome {
+            id: *id,
+            state: done.contains(id).then_some(state),
+            run_at: None,
+        })
+        .collect()
+}
+
+/// Extends leases.
+pub async fn heartbeat(ctx: &Ctx<'_>, req: HeartbeatRequest) -> ApiResult<Vec<BatchOutcome>> {
+    let mut checks = Checks::new();
+    let ids = batch(&mut checks, "ids", req.ids);
+    let lease_seconds = lease(&mut checks, req.lease_seconds);
+    let worker = worker_id(&mut checks, &req.worker_id);
+    checks.finish()?;
+    let held = queue::lease::heartbeat(ctx.api, &worker, ids.clone(), lease_seconds).await?;
+    Ok(outcomes(&ids, &held, JobState::Running))
+}
+
+/// Completes jobs.
+pub async fn complete(ctx: &Ctx<'_>, req: CompleteRequest) -> ApiResult<Vec<BatchOutcome>> {
+    let mut checks = Checks::new();
+    let jobs = batch(&mut checks, "jobs", req.jobs);
+    let worker = worker_id(&mut checks, &req.worker_id);
+    if jobs.iter().any(|j| j.id.is_none()) {
+        checks.fail("jobs", "every item needs an id");
+    }
+    checks.finish()?;
+    let items: Vec<(Uuid, Option<serde_json::Value>)> = jobs
+        .into_iter()
+        .filter_map(|j| Some((j.id?, j.result)))
+        .collect();
+    let ids: Vec<Uuid> = items.iter().map(|(id, _)| *id).collect();
+    let done = queue::complete::complete(ctx.api, &worker, items).await?;
+    Ok(outcomes(&ids, &done, JobState::Completed))
+}
+
+/// Records failures; the API decides the retry time or dead.
+pub async fn fail(ctx: &Ctx<'_>, req: FailRequest) -> ApiResult<Vec<BatchOutcome>> {
+    let mut checks = Checks::new();
+    let jobs = batch(&mut checks, "jobs", req.jobs);
+    let worker = worker_id(&mut checks, &req.worker_id);
+    if jobs
+        .iter()
+        .any(|j| j.id.is_none() || j.error.as_deref().is_none_or(str::is_empty))
+    {
+        checks.fail("jobs", "every item needs an id and an error");
+    }
+    checks.finish()?;
+    let failures: Vec<Failed> = jobs
+        .into_iter()
+        .filter_map(|j| {
+            Some(Failed {
+                id: j.id?,
+                error: j.error?,
+                api_error: j.api_error.unwrap_or(false),
+                discard: j.discard.unwrap_or(false),
+            })
+        })
+        .collect();
+    let ids: Vec<Uuid> = failures.iter().map(|f| f.id).collect();
+    let result = queue::fail::fail(ctx.api, &worker, failures).await?;
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let found = result.get(id);
+            BatchOutcome {
+                id: *id,
+                state: found.map(|(s, _)| *s),
+                run_at: found.map(|(_, at)| *at),
+            }
+        })
+        .collect())
+}
+
+/// Puts held jobs back for later without spending the attempt.
+pub async fn snooze(ctx: &Ctx<'_>, req: SnoozeRequest) -> ApiResult<Vec<BatchOutcome>> {
+    let mut checks = Checks::new();
+    let ids = batch(&mut checks, "ids", req.ids);
+    let worker = worker_id(&mut checks, &req.worker_id);
+    let seconds = match req.seconds {
+        Some(s) if (0..=86_400).contains(&s) => s,
+        _ => {
+            checks.fail("seconds", "must be between 0 and 86400");
+            0
+        }
+    };
+    checks.finish()?;
+    let done = queue::lease::snooze(ctx.api, &worker, ids.clone(), seconds).await?;
+    let run_at = ctx.api.now() + Duration::seconds(seconds);
+    Ok(ids
+        .iter()
+        .map(|id| BatchOutcome {
+            id: *id,
+            state: done.contains(id).then_some(JobState::Scheduled),
+            run_at: done.contains(id).then_some(run_at),
+        })
+        .collect())
+}

@@ -1,0 +1,178 @@
+-- Job rows are returned with these columns (see queue/job_row.rs).
+
+-- name: JobClaim
+-- The claim: highest priority, then oldest run_at, among due jobs of unpaused queues.
+-- SKIP LOCKED lets concurrent claimers take disjoint rows without waiting on each other.
+WITH next AS (
+    SELECT j.id
+      FROM jobs j
+     WHERE j.state IN ('available', 'scheduled', 'retryable')
+       AND j.run_at <= $2::timestamptz
+       AND j.queue = ANY($1::text[])
+       AND NOT EXISTS (SELECT 1 FROM queues q WHERE q.name = j.queue AND q.paused_at IS NOT NULL)
+     ORDER BY j.priority DESC, j.run_at, j.id
+     LIMIT $3
+       FOR UPDATE SKIP LOCKED
+)
+UPDATE jobs j
+   SET state = 'running', attempts = j.attempts + 1, attempted_at = $2::timestamptz,
+       lease_owner = $4::text, lease_expires_at = $5::timestamptz, updated_at = $2::timestamptz
+  FROM next
+ WHERE j.id = next.id
+RETURNING j.id, j.queue, j.job_type, j.args, j.attempts, j.max_attempts, j.lease_expires_at, j.account_id
+
+-- name: JobClaimById
+WITH next AS (
+    SELECT j.id
+      FROM jobs j
+     WHERE j.id = $1::uuid
+       AND j.state IN ('available', 'scheduled', 'retryable')
+       AND j.run_at <= $2::timestamptz
+       AND NOT EXISTS (SELECT 1 FROM queues q WHERE q.name = j.queue AND q.paused_at IS NOT NULL)
+       FOR UPDATE SKIP LOCKED
+)
+UPDATE jobs j
+   SET state = 'running', attempts = j.attempts + 1, attempted_at = $2::timestamptz,
+       lease_owner = $3::text, lease_expires_at = $4::timestamptz, updated_at = $2::timestamptz
+  FROM next
+ WHERE j.id = next.id
+RETURNING j.id, j.queue, j.job_type, j.args, j.attempts, j.max_attempts, j.lease_expires_at, j.account_id
+
+-- name: JobComplete
+-- One statement for a whole batch: results arrive as one JSON array in the order of the ids.
+UPDATE jobs j
+   SET state = 'completed', result = NULLIF(r.result, 'null'::jsonb), finalized_at = $2::timestamptz,
+       lease_owner = NULL, lease_expires_at = NULL, updated_at = $2::timestamptz
+  FROM (SELECT u.id, $3::jsonb -> (u.n::int - 1) AS result
+          FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, n)) r
+ WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $4::text
+RETURNING j.id
+
+-- name: JobCountsByQueue
+-- A due scheduled or retryable job is claimable, so it counts as available.
+SELECT queue,
+       CASE WHEN state IN ('scheduled', 'retryable') AND run_at <= $1::timestamptz THEN 'available'
+            ELSE state::text END AS state,
+       count(*) AS n
+  FROM jobs
+ WHERE ($2::uuid IS NULL OR account_id = $2::uuid)
+ GROUP BY 1, 2
+
+-- name: JobDiscard
+UPDATE jobs
+   SET state = 'dead', finalized_at = $2::timestamptz, updated_at = $2::timestamptz,
+       errors = errors || jsonb_build_array(jsonb_build_object(
+           'at', $2::timestamptz, 'attempt', attempts, 'error', 'discarded by an operator'))
+ WHERE id = $1::uuid AND ($3::uuid IS NULL OR account_id = $3::uuid)
+   AND state IN ('scheduled', 'available', 'retryable')
+RETURNING id
+
+-- name: JobFailLock
+SELECT id, attempts, max_attempts
+  FROM jobs
+ WHERE id = ANY($1::uuid[]) AND state = 'running' AND lease_owner = $2::text
+   FOR UPDATE
+
+-- name: JobFail
+UPDATE jobs
+   SET state = $3::text::job_state,
+       run_at = $4::timestamptz,
+       finalized_at = CASE WHEN $3::text = 'dead' THEN $2::timestamptz END,
+       errors = errors || jsonb_build_array(jsonb_build_object(
+           'at', $2::timestamptz, 'attempt', attempts, 'error', $5::text)),
+       lease_owner = NULL, lease_expires_at = NULL, updated_at = $2::timestamptz
+ WHERE id = $1::uuid
+
+-- name: JobFindByIdempotencyKey
+-- A key matches a job that is not finished, or one created within the dedupe window.
+SELECT id, request_hash
+  FROM jobs
+ WHERE idempotency_key = $1::text
+   AND (state NOT IN ('completed', 'dead', 'cancelled') OR created_at > $2::timestamptz)
+ ORDER BY created_at DESC
+ LIMIT 1
+
+-- name: JobGet
+SELECT id, queue, job_type, args, state::text AS state, priority, attempts, max_attempts, run_at,
+       errors, result, created_at, finalized_at
+  FROM jobs
+ WHERE id = $1::uuid AND ($2::uuid IS NULL OR account_id = $2::uuid)
+
+-- name: JobHeartbeat
+UPDATE jobs
+   SET lease_expires_at = $3::timestamptz, updated_at = $2::timestamptz
+ WHERE id = ANY($1::uuid[]) AND state = 'running' AND lease_owner = $4::text
+RETURNING id
+
+-- name: JobInsert
+-- Selecting from queues both takes the queue's priority and inserts nothing for an unknown queue.
+INSERT INTO jobs (id, account_id, queue, job_type, args, priority, state, max_attempts, run_at,
+                  idempotency_key, request_hash, created_at, updated_at)
+SELECT $1::uuid, $2::uuid, q.name, $4::text, $5::jsonb, COALESCE($6::int, q.priority),
+       $7::text::job_state, $8::int, $9::timestamptz, $10::text, $11::bytea, $12::timestamptz, $12::timestamptz
+  FROM queues q
+ WHERE q.name = $3::text
+
+-- name: JobList
+SELECT id, queue, job_type, args, state::text AS state, priority, attempts, max_attempts, run_at,
+       errors, result, created_at, finalized_at
+  FROM jobs
+ WHERE ($1::uuid IS NULL OR account_id = $1::uuid)
+   AND ($2::text IS NULL OR queue = $2::text)
+   AND ($3::text IS NULL OR state = $3::text::job_state)
+ ORDER BY created_at DESC, id DESC
+ LIMIT $4 OFFSET $5
+
+-- name: JobListCount
+SELECT count(*) AS total
+  FROM jobs
+ WHERE ($1::uuid IS NULL OR account_id = $1::uuid)
+   AND ($2::text IS NULL OR queue = $2::text)
+   AND ($3::text IS NULL OR state = $3::text::job_state)
+
+-- name: JobRescue
+-- Running jobs whose lease ran out: the consumer died or hung. The attempt counts; with
+-- attempts left the job is claimable at once, else it is dead.
+UPDATE jobs
+   SET state = CASE WHEN attempts >= max_attempts THEN 'dead'::job_state ELSE 'retryable'::job_state END,
+       run_at = $1::timestamptz,
+       finalized_at = CASE WHEN attempts >= max_attempts THEN $1::timestamptz END,
+       errors = errors || jsonb_build_array(jsonb_build_object(
+           'at', $1::timestamptz, 'attempt', attempts, 'error', 'lease expired: the consumer stopped heartbeating')),
+       lease_owner = NULL, lease_expires_at = NULL, updated_at = $1::timestamptz
+ WHERE id IN (SELECT id FROM jobs
+               WHERE state = 'running' AND lease_expires_at < $1::timestamptz
+               ORDER BY lease_expires_at
+               LIMIT $2
+                 FOR UPDATE SKIP LOCKED)
+RETURNING id, state::text AS state
+
+-- name: JobRetry
+-- An operator's retry: runs now, with one more attempt if it had none left.
+UPDATE jobs
+   SET state = 'available', run_at = $2::timestamptz, finalized_at = NULL, updated_at = $2::timestamptz,
+       max_attempts = GREATEST(max_attempts, attempts + 1)
+ WHERE id = $1::uuid AND ($3::uuid IS NULL OR account_id = $3::uuid)
+   AND state IN ('dead', 'retryable')
+RETURNING id
+
+-- name: JobSnooze
+-- Back to scheduled without spending the attempt.
+UPDATE jobs
+   SET state = 'scheduled', run_at = $3::timestamptz, attempts = attempts - 1,
+       lease_owner = NULL, lease_expires_at = NULL, updated_at = $2::timestamptz
+ WHERE id = ANY($1::uuid[]) AND state = 'running' AND lease_owner = $4::text
+RETURNING id
+
+-- name: JobStatsByQueue
+SELECT queue,
+       COALESCE(EXTRACT(EPOCH FROM ($1::timestamptz - min(run_at) FILTER (
+           WHERE state IN ('available', 'scheduled', 'retryable') AND run_at <= $1::timestamptz))), 0)::float8
+           AS oldest_available_age_seconds,
+       count(*) FILTER (WHERE state = 'completed' AND finalized_at > $1::timestamptz - interval '1 minute')
+           AS completed_last_minute,
+       count(*) FILTER (WHERE state IN ('retryable', 'dead') AND updated_at > $1::timestamptz - interval '1 minute')
+           AS failed_last_minute
+  FROM jobs
+ WHERE ($2::uuid IS NULL OR account_id = $2::uuid)
+ GROUP BY queue

@@ -1,0 +1,228 @@
+//! Bodies of the queue's admin routes (`/api/v1/admin/...`) and worker routes
+//! (`/api/v1/worker/queue/...`).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::job::JobState;
+
+/// A job as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Job {
+    /// UUIDv7.
+    pub id: Uuid,
+    /// Queue name.
+    pub queue: String,
+    /// Registered job type.
+    pub job_type: String,
+    /// Arguments.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub args: serde_json::Value,
+    /// State.
+    pub state: JobState,
+    /// Higher runs first.
+    pub priority: i64,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Attempts allowed.
+    pub max_attempts: i64,
+    /// When it may run (next).
+    pub run_at: DateTime<Utc>,
+    /// Each failed attempt's error, oldest first.
+    pub errors: Vec<JobError>,
+    /// What the last successful run returned.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub result: Option<serde_json::Value>,
+    /// Enqueue time.
+    pub created_at: DateTime<Utc>,
+    /// When it reached a final state.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// One failed attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobError {
+    /// When it failed.
+    pub at: DateTime<Utc>,
+    /// Which attempt.
+    pub attempt: i64,
+    /// What the consumer reported.
+    pub error: String,
+}
+
+/// `POST /api/v1/admin/jobs`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnqueueRequest {
+    /// A registered job type (required).
+    pub job_type: Option<String>,
+    /// Arguments (an object; default `{}`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub args: Option<serde_json::Value>,
+    /// Queue (default `default`).
+    pub queue: Option<String>,
+    /// When to run (default now).
+    pub run_at: Option<DateTime<Utc>>,
+    /// Attempts allowed (default 4: the first run and three retries).
+    pub max_attempts: Option<i64>,
+    /// Priority 0..=10 (default: the queue's).
+    pub priority: Option<i64>,
+    /// Deduplicates: the same key and body return the existing job; another body is 409.
+    pub idempotency_key: Option<String>,
+}
+
+/// A queue with its counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueSummary {
+    /// Name.
+    pub name: String,
+    /// Higher runs first.
+    pub priority: i64,
+    /// Paused queues are not claimed from.
+    pub paused: bool,
+    /// Jobs by state (every state present, zero included). Due scheduled and retryable jobs
+    /// count as `available`.
+    pub counts: BTreeMap<String, i64>,
+    /// Age of the oldest claimable job (0 when none): the queue's latency.
+    pub oldest_available_age_seconds: f64,
+    /// Jobs completed in the last minute.
+    pub completed_last_minute: i64,
+    /// Failed attempts in the last minute (retryable or dead).
+    pub failed_last_minute: i64,
+}
+
+/// `POST /api/v1/worker/queue/claim`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClaimRequest {
+    /// Queues to claim from (required, at least one).
+    pub queues: Option<Vec<String>>,
+    /// Most jobs to claim (1..=1000, default 1).
+    pub limit: Option<i64>,
+    /// Lease length (5..=3600, default 300).
+    pub lease_seconds: Option<i64>,
+    /// The consumer process claiming (required): leases are held by it, and only it can
+    /// heartbeat, complete, fail or snooze the jobs. Unique per process run.
+    pub worker_id: Option<String>,
+}
+
+/// A claimed job: what a consumer needs to run it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClaimedJob {
+    /// Job id.
+    pub id: Uuid,
+    /// Queue.
+    pub queue: String,
+    /// Job type.
+    pub job_type: String,
+    /// Arguments.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub args: serde_json::Value,
+    /// This attempt's number (1-based).
+    pub attempt: i64,
+    /// Attempts allowed.
+    pub max_attempts: i64,
+    /// When the lease runs out unless renewed.
+    pub lease_expires_at: DateTime<Utc>,
+    /// The account the job works for.
+    pub account_id: Option<Uuid>,
+}
+
+/// `POST /api/v1/worker/queue/heartbeat`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HeartbeatRequest {
+    /// The `worker_id` the jobs were claimed with (required).
+    pub worker_id: Option<String>,
+    /// Jobs whose leases to extend (required).
+    pub ids: Option<Vec<Uuid>>,
+    /// New lease length from now (default 300).
+    pub lease_seconds: Option<i64>,
+}
+
+/// One job's outcome, in `POST /api/v1/worker/queue/complete`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Completion {
+    /// Job id (required).
+    pub id: Option<Uuid>,
+    /// What the job returned.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub result: Option<serde_json::Value>,
+}
+
+/// `POST /api/v1/worker/queue/complete`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CompleteRequest {
+    /// The `worker_id` the jobs were claimed with (required).
+    pub worker_id: Option<String>,
+    /// Completed jobs (required).
+    pub jobs: Option<Vec<Completion>>,
+}
+
+/// One job's failure, in `POST /api/v1/worker/queue/fail`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Failure {
+    /// Job id (required).
+    pub id: Option<Uuid>,
+    /// What went wrong (required).
+    pub error: Option<String>,
+    /// Whether the failure was an API error (HTTP 408, 429, 5xx from the API).
+    pub api_error: Option<bool>,
+    /// Do not retry: straight to dead.
+    pub discard: Option<bool>,
+}
+
+/// `POST /api/v1/worker/queue/fail`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FailRequest {
+    /// The `worker_id` the jobs were claimed with (required).
+    pub worker_id: Option<String>,
+    /// Failed jobs (required).
+    pub jobs: Option<Vec<Failure>>,
+}
+
+/// `POST /api/v1/worker/queue/snooze`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SnoozeRequest {
+    /// The `worker_id` the jobs were claimed with (required).
+    pub worker_id: Option<String>,
+    /// Jobs to put back (required).
+    pub ids: Option<Vec<Uuid>>,
+    /// Seconds from now (0..=86400, required). The attempt does not count.
+    pub seconds: Option<i64>,
+}
+
+/// What a batch route did with each id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchOutcome {
+    /// Job id.
+    pub id: Uuid,
+    /// The job's state afterwards, or `null` when the caller no longer held it (its lease
+    /// expired and it was re-delivered, or it does not exist).
+    pub state: Option<JobState>,
+    /// For a failure: when it runs again.
+    pub run_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/v1/worker/queue/jobs/{id}/claim`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClaimByIdRequest {
+    /// The consumer process claiming (required).
+    pub worker_id: Option<String>,
+    /// Lease length (5..=3600, default 300).
+    pub lease_seconds: Option<i64>,
+}

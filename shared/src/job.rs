@@ -1,0 +1,81 @@
+//! Job states and the job types the platform knows.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a job is in its life. The API's queue module is the only writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waits for `run_at` (enqueued for later, or snoozed). Claimable once due.
+    Scheduled,
+    /// Claimable now.
+    Available,
+    /// Claimed by a consumer under a lease; the rescuer makes it claimable again if the lease
+    /// runs out.
+    Running,
+    /// Failed with attempts left; claimable again at `run_at` (the backoff).
+    Retryable,
+    /// Done. Pruned after the retention period.
+    Completed,
+    /// Out of attempts, or discarded by an operator; kept with every error for a manual retry.
+    Dead,
+    /// Withdrawn before it ran.
+    Cancelled,
+}
+
+impl JobState {
+    /// Every state, in life order.
+    pub const ALL: &'static [JobState] = &[
+        JobState::Scheduled,
+        JobState::Available,
+        JobState::Running,
+        JobState::Retryable,
+        JobState::Completed,
+        JobState::Dead,
+        JobState::Cancelled,
+    ];
+
+    /// The database and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Scheduled => "scheduled",
+            JobState::Available => "available",
+            JobState::Running => "running",
+            JobState::Retryable => "retryable",
+            JobState::Completed => "completed",
+            JobState::Dead => "dead",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(name: &str) -> Option<Self> {
+        JobState::ALL.iter().copied().find(|s| s.as_str() == name)
+    }
+
+    /// Whether the job will not run again by itself.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobState::Completed | JobState::Dead | JobState::Cancelled
+        )
+    }
+}
+
+/// Attempts a job gets unless it says otherwise: the first run and three retries.
+pub const DEFAULT_MAX_ATTEMPTS: i32 = 4;
+
+/// Job types every deployment registers. The API refuses to enqueue a type not listed here
+/// (422), so a typo cannot sit in a queue that no consumer drains.
+pub const JOB_TYPES: &[&str] = &[
+    // Diagnostics: do nothing, sleep `{"ms": N}`, always fail with `{"message": ...}`.
+    "system.noop",
+    "system.sleep",
+    "system.fail",
+];
+
+/// Whether a job type is registered.
+pub fn is_registered(job_type: &str) -> bool {
+    JOB_TYPES.contains(&job_type)
+}
