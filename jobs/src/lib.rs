@@ -1,9 +1,20 @@
-//! The queue consumer runtime (issue #3): a `Job` trait, a registry by job type, and the
-//! consumer loop that claims, runs, heartbeats and completes jobs through the API's
-//! `/api/v1/worker/...` routes with a service JWT.
+//! The queue consumer runtime. Consumers are separate from the API: they claim, heartbeat,
+//! complete and fail jobs through the API's `/api/v1/worker/...` routes with a service JWT, and
+//! never hold a database driver (`scripts/check-deps` enforces it).
 //!
-//! This crate never holds a database driver; `scripts/test` checks its dependency tree.
-//! Until the queue lands it exports only the names consumers share.
+//! - `client`: `BackendApiClient`, the typed HTTP client for the worker routes.
+//! - `retry`: `with_api_retry`, retrying transient API failures.
+//! - `breaker`: circuit breakers per dependency.
+//! - `job`: the `Job` trait, its outcomes, and the registry by job type.
+//! - `consumer`: the loop that claims, runs, heartbeats and settles jobs.
+//! - `jobs/`: one file per job type.
+
+pub mod breaker;
+pub mod client;
+pub mod consumer;
+pub mod job;
+pub mod jobs;
+pub mod retry;
 
 /// The name consumers put in their service token's `sub`.
 pub const SERVICE_NAME: &str = "jobs";

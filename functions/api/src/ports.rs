@@ -131,3 +131,33 @@ pub trait PasswordHasher: MaybeSend + MaybeSync {
     async fn verify(&self, password: String, phc: String) -> Result<bool, PasswordError>;
 }
 }
+
+maybe_async_trait! {
+/// Wakes long-polling claimers when jobs may have become claimable (LISTEN/NOTIFY natively).
+/// A counter rather than an event: a claimer reads `generation` before it looks for jobs and
+/// then waits for it to change, so a notification between the two is never missed.
+pub trait JobSignal: MaybeSend + MaybeSync {
+    /// Whether this runtime can wait at all (the edge cannot: its consumers are pushed to).
+    fn can_wait(&self) -> bool;
+    /// A counter that changes whenever jobs may have become claimable.
+    fn generation(&self) -> u64;
+    /// Returns once the counter differs from `since`, or after `timeout`.
+    async fn wait(&self, since: u64, timeout: std::time::Duration);
+}
+}
+
+/// The signal of runtimes that cannot wait: claims answer at once.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoJobSignal;
+
+maybe_async_trait! {
+impl JobSignal for NoJobSignal {
+    fn can_wait(&self) -> bool {
+        false
+    }
+    fn generation(&self) -> u64 {
+        0
+    }
+    async fn wait(&self, _since: u64, _timeout: std::time::Duration) {}
+}
+}

@@ -28,6 +28,31 @@ pub struct HostConfig {
     pub secrets: Secrets,
     /// `POWERNODE_ADMIN_EMAIL` and `POWERNODE_ADMIN_PASSWORD`, when both are set.
     pub admin: Option<(String, String)>,
+    /// The queue consumers run beside the API; `None` with `POWERNODE_CONSUMERS=off`.
+    pub consumers: Option<ConsumerSettings>,
+}
+
+/// The built-in consumers of `powernode serve`.
+#[derive(Debug, Clone)]
+pub struct ConsumerSettings {
+    /// Queues consumed. `file_processing` is the media runner's.
+    pub queues: Vec<String>,
+    /// Jobs at once (`POWERNODE_CONSUMER_CONCURRENCY`).
+    pub concurrency: usize,
+    /// Where they reach the API (`BACKEND_API_URL`; default this host's address).
+    pub backend_api_url: Option<String>,
+}
+
+impl Default for ConsumerSettings {
+    fn default() -> Self {
+        Self {
+            queues: ["default", "webhooks", "maintenance", "email"]
+                .map(String::from)
+                .to_vec(),
+            concurrency: 10,
+            backend_api_url: None,
+        }
+    }
 }
 
 impl HostConfig {
@@ -67,6 +92,19 @@ impl HostConfig {
             trust_proxy: var("POWERNODE_TRUST_PROXY").is_some_and(|v| v == "1" || v == "true"),
             secrets,
             admin,
+            consumers: match var("POWERNODE_CONSUMERS").as_deref() {
+                Some("off" | "0" | "false") => None,
+                _ => Some(ConsumerSettings {
+                    concurrency: match var("POWERNODE_CONSUMER_CONCURRENCY") {
+                        Some(v) => v
+                            .parse()
+                            .context("POWERNODE_CONSUMER_CONCURRENCY must be a number")?,
+                        None => 10,
+                    },
+                    backend_api_url: var("BACKEND_API_URL"),
+                    ..ConsumerSettings::default()
+                }),
+            },
         })
     }
 }

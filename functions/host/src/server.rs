@@ -9,19 +9,21 @@ use anyhow::{Context, Result};
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
+use jobs::consumer::{Consumer, ConsumerConfig};
+use jobs::job::Registry;
 use powernode_api::error::ApiError;
 use powernode_api::http::render_error;
-use powernode_api::ports::{Cache, CacheError};
+use powernode_api::ports::{Cache, CacheError, JobSignal, NoJobSignal};
 use powernode_api::service::admin::{self, AdminSeed};
 use powernode_api::{Api, ApiConfig, ApiRequest, Ports, maybe_async_trait, migrate};
 use powernode_pg::pool::PgPool;
 use shared::ErrorCode;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::cache::RedisCache;
-use crate::config::HostConfig;
+use crate::config::{ConsumerSettings, HostConfig};
 use crate::platform::{BlockingArgon2, OsRng, SystemClock};
 
 /// How long in-flight requests may take to finish after a stop signal.
@@ -32,15 +34,20 @@ pub async fn build_api(config: &HostConfig) -> Result<Arc<Api>> {
     let cache = RedisCache::connect(&config.redis_url, &config.redis_prefix)
         .await
         .context("connecting to Redis")?;
-    api_with_cache(config, Arc::new(cache))
+    let signal = powernode_pg::listen::PgJobSignal::spawn(&config.database_url);
+    api_with(config, Arc::new(cache), signal)
 }
 
 /// Builds the API for commands that need only Postgres (`migrate`, `create-admin`).
 pub fn build_api_without_cache(config: &HostConfig) -> Result<Arc<Api>> {
-    api_with_cache(config, Arc::new(NoCache))
+    api_with(config, Arc::new(NoCache), Arc::new(NoJobSignal))
 }
 
-fn api_with_cache(config: &HostConfig, cache: Arc<dyn Cache>) -> Result<Arc<Api>> {
+fn api_with(
+    config: &HostConfig,
+    cache: Arc<dyn Cache>,
+    job_signal: Arc<dyn JobSignal>,
+) -> Result<Arc<Api>> {
     let db = PgPool::new(&config.database_url, config.db_pool_size)
         .context("configuring the Postgres pool")?;
     let ports = Ports {
@@ -49,6 +56,7 @@ fn api_with_cache(config: &HostConfig, cache: Arc<dyn Cache>) -> Result<Arc<Api>
         clock: Arc::new(SystemClock),
         rng: Arc::new(OsRng),
         passwords: Arc::new(BlockingArgon2),
+        job_signal,
     };
     let api_config = ApiConfig::new(
         config.secrets.jwt_secret.clone().into_bytes(),
@@ -79,11 +87,17 @@ pub struct Running {
     pub api: Arc<Api>,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
+    consumers: Option<(watch::Sender<bool>, JoinHandle<()>)>,
 }
 
 impl Running {
     /// Stops accepting, lets in-flight requests finish (up to `DRAIN_TIMEOUT`), and returns.
     pub async fn stop(self) -> Result<()> {
+        // Consumers first: they settle their last jobs through this very server.
+        if let Some((stop, task)) = self.consumers {
+            let _ = stop.send(true);
+            let _ = task.await;
+        }
         let _ = self.stop.send(());
         match tokio::time::timeout(DRAIN_TIMEOUT, self.task).await {
             Ok(joined) => joined.context("server task")?.context("server"),
@@ -118,12 +132,46 @@ pub async fn start(config: HostConfig) -> Result<Running> {
         })
         .await
     });
+    let consumers = match &config.consumers {
+        Some(c) => Some(start_consumers(
+            &format!("http://{addr}"),
+            &config.secrets.worker_service_token,
+            c,
+        )?),
+        None => None,
+    };
     Ok(Running {
         addr,
         api,
         stop,
         task,
+        consumers,
     })
+}
+
+/// Runs the queue consumers beside the API, as separate clients of it: they claim and settle
+/// over HTTP with the service token, exactly as they would from another machine.
+fn start_consumers(
+    api_url: &str,
+    service_token: &str,
+    settings: &ConsumerSettings,
+) -> Result<(watch::Sender<bool>, JoinHandle<()>)> {
+    let url = settings
+        .backend_api_url
+        .clone()
+        .unwrap_or_else(|| api_url.to_string());
+    let client =
+        jobs::client::BackendApiClient::new(&url, service_token.as_bytes(), jobs::SERVICE_NAME)
+            .map_err(|e| anyhow::anyhow!("consumer client: {e}"))?;
+    let mut consumer_config = ConsumerConfig::new(settings.queues.clone());
+    consumer_config.concurrency = settings.concurrency;
+    let consumer = Consumer::new(
+        Arc::new(client),
+        Arc::new(Registry::with_builtin()),
+        consumer_config,
+    );
+    let (stop, stopped) = watch::channel(false);
+    Ok((stop, tokio::spawn(consumer.run(stopped))))
 }
 
 #[derive(Clone)]

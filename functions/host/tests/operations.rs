@@ -110,6 +110,7 @@ async fn the_configured_platform_admin_is_seeded_once_with_admin_permissions() {
     let p = Platform::start_with(Options {
         redis_url: None,
         admin: Some(admin),
+        ..Options::default()
     })
     .await;
     let login = p.login("root@example.com", "admin password 1").await;
@@ -188,6 +189,7 @@ async fn redis_down_gives_503_with_retry_after_and_recovers() {
     let p = Platform::start_with(Options {
         redis_url: Some(url),
         admin: None,
+        ..Options::default()
     })
     .await;
     p.register("ok@example.com").await;

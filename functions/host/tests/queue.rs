@@ -16,6 +16,7 @@ async fn platform_with_admin() -> (Platform, Session) {
     let p = Platform::start_with(Options {
         redis_url: None,
         admin: Some((ADMIN.0.into(), ADMIN.1.into())),
+        ..Options::default()
     })
     .await;
     let admin = Session::from_auth(p.login(ADMIN.0, ADMIN.1).await.assert_ok(200));
@@ -579,4 +580,55 @@ async fn account_users_see_only_their_accounts_jobs() {
         .await
         .assert_error(403, "forbidden");
     let _ = PASSWORD;
+}
+
+#[tokio::test]
+async fn a_long_poll_claim_is_woken_by_an_enqueue() {
+    let (p, admin) = platform_with_admin().await;
+    let started = std::time::Instant::now();
+    let token = p.service_token();
+    let waiting = p.post(
+        "/api/v1/worker/queue/claim",
+        Some(&token),
+        json!({ "queues": ["email"], "worker_id": "poller", "wait_seconds": 20 }),
+    );
+    let enqueue_later = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        enqueue(
+            &p,
+            &admin.access,
+            json!({ "job_type": "system.noop", "queue": "email" }),
+        )
+        .await
+    };
+    let (claimed, job) = tokio::join!(waiting, enqueue_later);
+    let claimed = claimed.assert_ok(200).as_array().expect("list").clone();
+    assert_eq!(claimed.len(), 1, "the waiting claim got the job");
+    assert_eq!(claimed[0]["id"], job["id"]);
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "woken by NOTIFY, not by the 20 s timeout: {waited:?}"
+    );
+
+    let empty_started = std::time::Instant::now();
+    let r = p
+        .post(
+            "/api/v1/worker/queue/claim",
+            Some(&token),
+            json!({ "queues": ["email"], "worker_id": "poller", "wait_seconds": 1 }),
+        )
+        .await;
+    assert_eq!(r.assert_ok(200).as_array().map(Vec::len), Some(0));
+    assert!(
+        empty_started.elapsed() >= std::time::Duration::from_millis(900),
+        "an empty long-poll waits its time"
+    );
+    p.post(
+        "/api/v1/worker/queue/claim",
+        Some(&token),
+        json!({ "queues": ["email"], "worker_id": "p", "wait_seconds": 31 }),
+    )
+    .await
+    .assert_error(422, "validation_failed");
 }

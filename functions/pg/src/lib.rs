@@ -6,6 +6,8 @@
 
 pub mod error;
 #[cfg(feature = "pool")]
+pub mod listen;
+#[cfg(feature = "pool")]
 pub mod pool;
 pub mod row;
 pub mod value;

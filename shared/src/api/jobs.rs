@@ -107,6 +107,9 @@ pub struct ClaimRequest {
     pub limit: Option<i64>,
     /// Lease length (5..=3600, default 300).
     pub lease_seconds: Option<i64>,
+    /// When nothing is due, wait up to this many seconds (0..=30, default 0) for a job to be
+    /// enqueued before answering an empty list (long-poll, woken by LISTEN/NOTIFY).
+    pub wait_seconds: Option<i64>,
     /// The consumer process claiming (required): leases are held by it, and only it can
     /// heartbeat, complete, fail or snooze the jobs. Unique per process run.
     pub worker_id: Option<String>,

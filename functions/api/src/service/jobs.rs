@@ -225,9 +225,30 @@ pub async fn claim(ctx: &Ctx<'_>, req: ClaimRequest) -> ApiResult<Vec<ClaimedJob
     }
     let lease_seconds = lease(&mut checks, req.lease_seconds);
     let worker = worker_id(&mut checks, &req.worker_id);
+    let wait = req.wait_seconds.unwrap_or(0);
+    if !(0..=MAX_WAIT_SECONDS).contains(&wait) {
+        checks.fail(
+            "wait_seconds",
+            format!("must be between 0 and {MAX_WAIT_SECONDS}"),
+        );
+    }
     checks.finish()?;
-    Ok(queue::claim::claim(ctx.api, queues, limit, lease_seconds, &worker).await?)
+    let api = ctx.api;
+    let signal = &api.ports().job_signal;
+    let deadline = api.now() + Duration::seconds(wait);
+    loop {
+        let generation = signal.generation();
+        let jobs = queue::claim::claim(api, queues.clone(), limit, lease_seconds, &worker).await?;
+        let remaining = (deadline - api.now()).to_std().unwrap_or_default();
+        if !jobs.is_empty() || remaining.is_zero() || !signal.can_wait() {
+            return Ok(jobs);
+        }
+        signal.wait(generation, remaining).await;
+    }
 }
+
+/// Longest long-poll a claim may ask for.
+pub const MAX_WAIT_SECONDS: i64 = 30;
 
 /// Claims one job by id (`None` if it is not claimable now).
 pub async fn claim_by_id(

@@ -106,12 +106,22 @@ RETURNING id
 
 -- name: JobInsert
 -- Selecting from queues both takes the queue's priority and inserts nothing for an unknown queue.
-INSERT INTO jobs (id, account_id, queue, job_type, args, priority, state, max_attempts, run_at,
-                  idempotency_key, request_hash, created_at, updated_at)
-SELECT $1::uuid, $2::uuid, q.name, $4::text, $5::jsonb, COALESCE($6::int, q.priority),
-       $7::text::job_state, $8::int, $9::timestamptz, $10::text, $11::bytea, $12::timestamptz, $12::timestamptz
-  FROM queues q
- WHERE q.name = $3::text
+-- The notification is delivered at commit (and never for a rolled-back insert); identical ones
+-- within a transaction are delivered once, so a bulk enqueue wakes claimers once per queue.
+WITH inserted AS (
+    INSERT INTO jobs (id, account_id, queue, job_type, args, priority, state, max_attempts, run_at,
+                      idempotency_key, request_hash, created_at, updated_at)
+    SELECT $1::uuid, $2::uuid, q.name, $4::text, $5::jsonb, COALESCE($6::int, q.priority),
+           $7::text::job_state, $8::int, $9::timestamptz, $10::text, $11::bytea, $12::timestamptz, $12::timestamptz
+      FROM queues q
+     WHERE q.name = $3::text
+    RETURNING queue, state
+)
+-- One row per inserted job (so the row count says whether the queue existed), notifying for
+-- jobs that are claimable now.
+SELECT 1
+  FROM inserted
+  LEFT JOIN LATERAL (SELECT pg_notify('powernode_jobs', inserted.queue) WHERE inserted.state = 'available') n ON true
 
 -- name: JobList
 SELECT id, queue, job_type, args, state::text AS state, priority, attempts, max_attempts, run_at,

@@ -32,9 +32,11 @@ pub struct Platform {
     _data_dir: TempDir,
 }
 
+#[derive(Default)]
 pub struct Options {
     pub redis_url: Option<String>,
     pub admin: Option<(String, String)>,
+    pub consumers: bool,
 }
 
 impl Platform {
@@ -42,6 +44,7 @@ impl Platform {
         Self::start_with(Options {
             redis_url: None,
             admin: None,
+            ..Options::default()
         })
         .await
     }
@@ -76,6 +79,9 @@ impl Platform {
                 encryption_key: "unused".into(),
             },
             admin: options.admin,
+            consumers: options
+                .consumers
+                .then(powernode_host::config::ConsumerSettings::default),
         };
         let running = powernode_host::start(config).await.expect("host starts");
         let (db, conn) = tokio_postgres::connect(&database_url, NoTls)

@@ -1,0 +1,231 @@
+//! `BackendApiClient`: the worker routes over HTTP, authenticated with a service JWT that the
+//! client mints itself from `WORKER_SERVICE_TOKEN` (short-lived, renewed before expiry).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::api::jobs::{
+    BatchOutcome, ClaimRequest, ClaimedJob, CompleteRequest, Completion, FailRequest, Failure,
+    HeartbeatRequest, SnoozeRequest,
+};
+use shared::retry_policy::is_api_error_status;
+use shared::tokens::{ServiceClaims, sign_service};
+use uuid::Uuid;
+
+/// Lifetime of the service tokens the client mints.
+const TOKEN_TTL_SECONDS: i64 = 300;
+/// Time a plain call may take (ARCHITECTURE.md: the backend API breaker's call timeout).
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Why a call to the API failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// The API answered with an error envelope.
+    #[error("API answered {status} {code}: {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The envelope's `code`.
+        code: String,
+        /// The envelope's `error`.
+        message: String,
+    },
+    /// No answer: connection refused, reset, timed out.
+    #[error("API unreachable: {0}")]
+    Transport(String),
+    /// An answer that is not the envelope expected.
+    #[error("API answer not understood: {0}")]
+    Decode(String),
+    /// The breaker for the API is open; the call was not made.
+    #[error("circuit open for {0}; not calling")]
+    CircuitOpen(&'static str),
+    /// The service token could not be signed (empty secret).
+    #[error("cannot sign the service token: {0}")]
+    Token(String),
+}
+
+impl ClientError {
+    /// Transient: worth retrying, and an "API error" for the backoff policy (408, 429, 5xx
+    /// from the API, or no answer at all).
+    pub fn is_api_error(&self) -> bool {
+        match self {
+            ClientError::Api { status, .. } => is_api_error_status(*status),
+            ClientError::Transport(_) | ClientError::CircuitOpen(_) => true,
+            ClientError::Decode(_) | ClientError::Token(_) => false,
+        }
+    }
+}
+
+/// The API's worker routes.
+pub struct BackendApiClient {
+    base_url: String,
+    http: reqwest::Client,
+    secret: Vec<u8>,
+    service: String,
+    token: Mutex<Option<(String, i64)>>,
+}
+
+impl BackendApiClient {
+    /// A client for the API at `base_url` (e.g. `http://127.0.0.1:8080`), signing as `service`.
+    pub fn new(
+        base_url: &str,
+        worker_service_token: &[u8],
+        service: &str,
+    ) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(32)
+            .build()
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        Ok(Self {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            http,
+            secret: worker_service_token.to_vec(),
+            service: service.to_string(),
+            token: Mutex::new(None),
+        })
+    }
+
+    fn token(&self) -> Result<String, ClientError> {
+        let now = chrono::Utc::now().timestamp();
+        let mut slot = self.token.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((token, exp)) = slot.as_ref()
+            && *exp - 60 > now
+        {
+            return Ok(token.clone());
+        }
+        let claims = ServiceClaims::new(&self.service, now, TOKEN_TTL_SECONDS);
+        let token =
+            sign_service(&claims, &self.secret).map_err(|e| ClientError::Token(e.to_string()))?;
+        *slot = Some((token.clone(), claims.exp));
+        Ok(token)
+    }
+
+    /// POSTs `body` to `path` and returns the envelope's `data`.
+    pub async fn post<B: Serialize, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        timeout: Duration,
+    ) -> Result<R, ClientError> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .bearer_auth(self.token()?)
+            .json(body)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let envelope: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            if status >= 500 {
+                ClientError::Api {
+                    status,
+                    code: "internal".into(),
+                    message: e.to_string(),
+                }
+            } else {
+                ClientError::Decode(e.to_string())
+            }
+        })?;
+        if envelope["success"] == true {
+            serde_json::from_value(envelope["data"].clone())
+                .map_err(|e| ClientError::Decode(e.to_string()))
+        } else {
+            Err(ClientError::Api {
+                status,
+                code: envelope["code"].as_str().unwrap_or("unknown").to_string(),
+                message: envelope["error"].as_str().unwrap_or_default().to_string(),
+            })
+        }
+    }
+
+    /// Claims up to `limit` jobs, waiting up to `wait_seconds` for one to arrive.
+    pub async fn claim(
+        &self,
+        worker: &str,
+        queues: &[String],
+        limit: usize,
+        lease_seconds: i64,
+        wait_seconds: i64,
+    ) -> Result<Vec<ClaimedJob>, ClientError> {
+        let body = ClaimRequest {
+            queues: Some(queues.to_vec()),
+            limit: Some(i64::try_from(limit).unwrap_or(1)),
+            lease_seconds: Some(lease_seconds),
+            worker_id: Some(worker.to_string()),
+            wait_seconds: Some(wait_seconds),
+        };
+        let timeout = CALL_TIMEOUT.max(Duration::from_secs(
+            u64::try_from(wait_seconds).unwrap_or(0) + 30,
+        ));
+        self.post("/api/v1/worker/queue/claim", &body, timeout)
+            .await
+    }
+
+    /// Extends leases.
+    pub async fn heartbeat(
+        &self,
+        worker: &str,
+        ids: Vec<Uuid>,
+        lease_seconds: i64,
+    ) -> Result<Vec<BatchOutcome>, ClientError> {
+        let body = HeartbeatRequest {
+            worker_id: Some(worker.into()),
+            ids: Some(ids),
+            lease_seconds: Some(lease_seconds),
+        };
+        self.post("/api/v1/worker/queue/heartbeat", &body, CALL_TIMEOUT)
+            .await
+    }
+
+    /// Completes jobs.
+    pub async fn complete(
+        &self,
+        worker: &str,
+        jobs: Vec<Completion>,
+    ) -> Result<Vec<BatchOutcome>, ClientError> {
+        let body = CompleteRequest {
+            worker_id: Some(worker.into()),
+            jobs: Some(jobs),
+        };
+        self.post("/api/v1/worker/queue/complete", &body, CALL_TIMEOUT)
+            .await
+    }
+
+    /// Fails jobs.
+    pub async fn fail(
+        &self,
+        worker: &str,
+        jobs: Vec<Failure>,
+    ) -> Result<Vec<BatchOutcome>, ClientError> {
+        let body = FailRequest {
+            worker_id: Some(worker.into()),
+            jobs: Some(jobs),
+        };
+        self.post("/api/v1/worker/queue/fail", &body, CALL_TIMEOUT)
+            .await
+    }
+
+    /// Gives jobs back for `seconds` without spending their attempt.
+    pub async fn snooze(
+        &self,
+        worker: &str,
+        ids: Vec<Uuid>,
+        seconds: i64,
+    ) -> Result<Vec<BatchOutcome>, ClientError> {
+        let body = SnoozeRequest {
+            worker_id: Some(worker.into()),
+            ids: Some(ids),
+            seconds: Some(seconds),
+        };
+        self.post("/api/v1/worker/queue/snooze", &body, CALL_TIMEOUT)
+            .await
+    }
+}

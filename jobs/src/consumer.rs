@@ -1,0 +1,356 @@
+//! The consumer loop: claim (long-poll), run with bounded concurrency, keep leases alive, settle
+//! outcomes in batches, and stop gracefully.
+//!
+//! Tasks: the claim loop (this function's body) holds one semaphore permit per job it runs;
+//! each job runs in its own task (a panic is caught and becomes a failure); a heartbeat task
+//! extends the leases of jobs in flight; a settler batches completions and failures into as few
+//! API calls as possible. On shutdown: stop claiming, let jobs finish until the deadline, then
+//! abort the rest and give them back (snooze 0: their attempt is not spent).
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use shared::api::jobs::{ClaimedJob, Completion, Failure};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+use crate::breaker::{BACKEND_API, CircuitBreaker};
+use crate::client::{BackendApiClient, ClientError};
+use crate::job::{JobError, Registry};
+use crate::retry::with_api_retry;
+
+/// How a consumer runs.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    /// Queues to claim from.
+    pub queues: Vec<String>,
+    /// Jobs run at once.
+    pub concurrency: usize,
+    /// Lease per claim; heartbeats renew it every third of it.
+    pub lease_seconds: i64,
+    /// Long-poll wait per claim when nothing is due.
+    pub poll_wait_seconds: i64,
+    /// How long in-flight jobs may take to finish after a stop signal.
+    pub shutdown_deadline: Duration,
+    /// This process's id; leases are held by it. Unique per run.
+    pub worker_id: String,
+}
+
+impl ConsumerConfig {
+    /// Defaults: concurrency 10, 60 s leases, 2 s long-polls (a stop waits for the claim in
+    /// flight, so this bounds how long stopping takes when idle), 30 s shutdown deadline.
+    pub fn new(queues: Vec<String>) -> Self {
+        let mut suffix = [0u8; 6];
+        let _ = getrandom::fill(&mut suffix);
+        let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+        Self {
+            queues,
+            concurrency: 10,
+            lease_seconds: 60,
+            poll_wait_seconds: 2,
+            shutdown_deadline: Duration::from_secs(30),
+            worker_id: format!("{}-{}-{suffix}", crate::SERVICE_NAME, std::process::id()),
+        }
+    }
+}
+
+/// What a consumer did (for logs and tests).
+#[derive(Debug, Default)]
+pub struct ConsumerStats {
+    /// Jobs claimed.
+    pub claimed: AtomicU64,
+    /// Jobs completed.
+    pub completed: AtomicU64,
+    /// Jobs failed (retry scheduled or dead).
+    pub failed: AtomicU64,
+    /// Jobs given back at shutdown.
+    pub released: AtomicU64,
+}
+
+enum Settled {
+    Completed(Uuid, serde_json::Value),
+    Failed(Failure),
+}
+
+/// A consumer of some queues.
+pub struct Consumer {
+    client: Arc<BackendApiClient>,
+    registry: Arc<Registry>,
+    config: ConsumerConfig,
+    breaker: Arc<CircuitBreaker>,
+    stats: Arc<ConsumerStats>,
+}
+
+impl Consumer {
+    /// A consumer over `client` running the jobs in `registry`.
+    pub fn new(
+        client: Arc<BackendApiClient>,
+        registry: Arc<Registry>,
+        config: ConsumerConfig,
+    ) -> Self {
+        Self {
+            client,
+            registry,
+            config,
+            breaker: Arc::new(CircuitBreaker::new(BACKEND_API)),
+            stats: Arc::default(),
+        }
+    }
+
+    /// Counters, shared with the running loop.
+    pub fn stats(&self) -> Arc<ConsumerStats> {
+        self.stats.clone()
+    }
+
+    /// Runs until `stop` turns true, then drains and returns.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let cfg = &self.config;
+        let permits = Arc::new(Semaphore::new(cfg.concurrency));
+        let in_flight: Arc<Mutex<HashSet<Uuid>>> = Arc::default();
+        let (settle_tx, settle_rx) = mpsc::unbounded_channel::<Settled>();
+        let settler = tokio::spawn(settle(
+            self.client.clone(),
+            cfg.worker_id.clone(),
+            settle_rx,
+            self.stats.clone(),
+        ));
+        let (hb_stop_tx, hb_stop_rx) = watch::channel(false);
+        let heartbeats = tokio::spawn(heartbeat(
+            self.client.clone(),
+            cfg.worker_id.clone(),
+            in_flight.clone(),
+            cfg.lease_seconds,
+            hb_stop_rx,
+        ));
+        let mut running: JoinSet<()> = JoinSet::new();
+        let mut pause = Duration::from_millis(500);
+        tracing::info!(worker = %cfg.worker_id, queues = ?cfg.queues, concurrency = cfg.concurrency, "consumer started");
+
+        while !*stop.borrow() {
+            while running.try_join_next().is_some() {}
+            let first = tokio::select! {
+                p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+                _ = stop.changed() => break,
+            };
+            let mut held = vec![first];
+            while let Ok(p) = permits.clone().try_acquire_owned() {
+                held.push(p);
+            }
+            // The claim is never cancelled mid-request: an answer dropped on the floor would
+            // leave its jobs leased to nobody until the lease ran out.
+            let claim = self.breaker.call(with_api_retry(3, || {
+                self.client.claim(
+                    &cfg.worker_id,
+                    &cfg.queues,
+                    held.len(),
+                    cfg.lease_seconds,
+                    cfg.poll_wait_seconds,
+                )
+            }));
+            let jobs = match claim.await {
+                Ok(jobs) => {
+                    pause = Duration::from_millis(500);
+                    jobs
+                }
+                Err(e) => {
+                    // The API is down or refusing: back off (longer while the breaker is open),
+                    // holding nothing; jobs wait safely in Postgres.
+                    let wait = if matches!(e, ClientError::CircuitOpen(_)) {
+                        BACKEND_API.cool_down
+                    } else {
+                        pause
+                    };
+                    tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "claim failed; backing off");
+                    pause = (pause * 2).min(Duration::from_secs(10));
+                    drop(held);
+                    tokio::select! { _ = tokio::time::sleep(wait) => {}, _ = stop.changed() => {} }
+                    continue;
+                }
+            };
+            self.stats
+                .claimed
+                .fetch_add(jobs.len() as u64, Ordering::Relaxed);
+            for (job, permit) in jobs.into_iter().zip(held.drain(..)) {
+                in_flight
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(job.id);
+                let registry = self.registry.clone();
+                let settle_tx = settle_tx.clone();
+                let in_flight = in_flight.clone();
+                running.spawn(async move {
+                    let _permit = permit;
+                    let id = job.id;
+                    let outcome = run_one(registry, job).await;
+                    // Queue the outcome before forgetting the lease, so a heartbeat cannot
+                    // miss a job that is still unsettled.
+                    let _ = settle_tx.send(outcome);
+                    in_flight
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&id);
+                });
+            }
+        }
+
+        tracing::info!(
+            in_flight = running.len(),
+            "consumer stopping: no new claims; draining"
+        );
+        let drained = tokio::time::timeout(cfg.shutdown_deadline, async {
+            while running.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            running.abort_all();
+            while running.join_next().await.is_some() {}
+            let left: Vec<Uuid> = in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .drain()
+                .collect();
+            if !left.is_empty() {
+                tracing::warn!(
+                    count = left.len(),
+                    "jobs still running at the deadline; giving them back"
+                );
+                match with_api_retry(3, || self.client.snooze(&cfg.worker_id, left.clone(), 0))
+                    .await
+                {
+                    Ok(_) => {
+                        self.stats
+                            .released
+                            .fetch_add(left.len() as u64, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not give jobs back; their leases will expire")
+                    }
+                }
+            }
+        }
+        drop(settle_tx);
+        let _ = settler.await;
+        let _ = hb_stop_tx.send(true);
+        let _ = heartbeats.await;
+        tracing::info!(
+            completed = self.stats.completed.load(Ordering::Relaxed),
+            failed = self.stats.failed.load(Ordering::Relaxed),
+            "consumer stopped"
+        );
+    }
+}
+
+async fn run_one(registry: Arc<Registry>, job: ClaimedJob) -> Settled {
+    let id = job.id;
+    let Some(handler) = registry.get(&job.job_type) else {
+        return Settled::Failed(failure(
+            id,
+            &JobError::Abort(format!("no consumer for job type `{}`", job.job_type)),
+        ));
+    };
+    // Its own task, so that a panic in a job is caught here as a failed run.
+    let result = tokio::spawn(async move { handler.execute(&job).await }).await;
+    match result {
+        Ok(Ok(value)) => Settled::Completed(id, value),
+        Ok(Err(e)) => Settled::Failed(failure(id, &e)),
+        Err(join) => Settled::Failed(failure(
+            id,
+            &JobError::Retry(format!("the job panicked: {join}")),
+        )),
+    }
+}
+
+fn failure(id: Uuid, e: &JobError) -> Failure {
+    Failure {
+        id: Some(id),
+        error: Some(e.to_string()),
+        api_error: Some(e.is_api_error()),
+        discard: Some(matches!(e, JobError::Abort(_))),
+    }
+}
+
+/// Most outcomes per settle call.
+const SETTLE_BATCH: usize = 500;
+
+async fn settle(
+    client: Arc<BackendApiClient>,
+    worker: String,
+    mut rx: mpsc::UnboundedReceiver<Settled>,
+    stats: Arc<ConsumerStats>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < SETTLE_BATCH {
+            match rx.try_recv() {
+                Ok(o) => batch.push(o),
+                Err(_) => break,
+            }
+        }
+        let mut completions = Vec::new();
+        let mut failures = Vec::new();
+        for o in batch {
+            match o {
+                Settled::Completed(id, result) => completions.push(Completion {
+                    id: Some(id),
+                    result: Some(result),
+                }),
+                Settled::Failed(f) => failures.push(f),
+            }
+        }
+        if !completions.is_empty() {
+            let n = completions.len() as u64;
+            match with_api_retry(5, || client.complete(&worker, completions.clone())).await {
+                Ok(_) => {
+                    stats.completed.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, count = n, "could not report completions; the jobs will be re-delivered")
+                }
+            }
+        }
+        if !failures.is_empty() {
+            let n = failures.len() as u64;
+            match with_api_retry(5, || client.fail(&worker, failures.clone())).await {
+                Ok(_) => {
+                    stats.failed.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, count = n, "could not report failures; the jobs will be re-delivered")
+                }
+            }
+        }
+    }
+}
+
+async fn heartbeat(
+    client: Arc<BackendApiClient>,
+    worker: String,
+    in_flight: Arc<Mutex<HashSet<Uuid>>>,
+    lease_seconds: i64,
+    mut stop: watch::Receiver<bool>,
+) {
+    let every = Duration::from_secs(u64::try_from(lease_seconds / 3).unwrap_or(1).max(1));
+    loop {
+        tokio::select! { _ = tokio::time::sleep(every) => {}, _ = stop.changed() => return }
+        let ids: Vec<Uuid> = in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .copied()
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        for chunk in ids.chunks(1000) {
+            if let Err(e) = client
+                .heartbeat(&worker, chunk.to_vec(), lease_seconds)
+                .await
+            {
+                tracing::warn!(error = %e, "heartbeat failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The `Job` trait, what a run can end in, and the registry by job type.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use shared::api::jobs::ClaimedJob;
+
+use crate::client::ClientError;
+
+/// How a run failed, which decides what happens next.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Try again later, by the backoff policy for ordinary errors.
+    #[error("{0}")]
+    Retry(String),
+    /// A call to the API failed; transient failures get the API-error backoff (30/60/180 s).
+    #[error(transparent)]
+    Api(#[from] ClientError),
+    /// Never retry: the job is dead at once (bad arguments, a permanent refusal).
+    #[error("{0}")]
+    Abort(String),
+}
+
+impl JobError {
+    /// Whether the backoff policy should treat this as an API error.
+    pub fn is_api_error(&self) -> bool {
+        matches!(self, JobError::Api(e) if e.is_api_error())
+    }
+}
+
+/// A job type's behaviour. Implementations are stateless; everything a run needs comes in
+/// `job` (its args, attempt and account).
+#[async_trait]
+pub trait Job: Send + Sync {
+    /// The registered type name, e.g. `system.noop`.
+    fn job_type(&self) -> &'static str;
+    /// Runs once; the value returned is stored as the job's result.
+    async fn execute(&self, job: &ClaimedJob) -> Result<serde_json::Value, JobError>;
+}
+
+/// Job types by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    jobs: HashMap<&'static str, Arc<dyn Job>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The registry every deployment starts with (the diagnostic job types).
+    pub fn with_builtin() -> Self {
+        let mut r = Self::new();
+        crate::jobs::system::register(&mut r);
+        r
+    }
+
+    /// Adds a job type.
+    pub fn register(&mut self, job: Arc<dyn Job>) {
+        self.jobs.insert(job.job_type(), job);
+    }
+
+    /// The job type's implementation.
+    pub fn get(&self, job_type: &str) -> Option<Arc<dyn Job>> {
+        self.jobs.get(job_type).cloned()
+    }
+
+    /// Registered names.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self.jobs.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+}

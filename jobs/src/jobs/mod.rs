@@ -1,0 +1,3 @@
+//! Job types, one file per family.
+
+pub mod system;
