@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::api::jobs::{
-    BatchOutcome, ClaimRequest, ClaimedJob, CompleteRequest, Completion, FailRequest, Failure,
-    HeartbeatRequest, SnoozeRequest,
+    BatchOutcome, ClaimRequest, ClaimedJob, CompleteRequest, Completion, Enqueue,
+    EnqueueBatchRequest, EnqueueRequest, FailRequest, Failure, HeartbeatRequest, SnoozeRequest,
 };
 use shared::retry_policy::is_api_error_status;
 use shared::tokens::{ServiceClaims, sign_service};
@@ -167,6 +167,16 @@ impl BackendApiClient {
         ));
         self.post("/api/v1/worker/queue/claim", &body, timeout)
             .await
+    }
+
+    /// Enqueues platform jobs in one transaction.
+    pub async fn enqueue(&self, jobs: Vec<EnqueueRequest>) -> Result<Vec<Enqueue>, ClientError> {
+        self.post(
+            "/api/v1/worker/queue/enqueue",
+            &EnqueueBatchRequest { jobs: Some(jobs) },
+            CALL_TIMEOUT,
+        )
+        .await
     }
 
     /// Extends leases.

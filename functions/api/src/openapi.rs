@@ -48,6 +48,8 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<jobs::FailRequest>()
         .schema_from::<jobs::SnoozeRequest>()
         .schema_from::<jobs::BatchOutcome>()
+        .schema_from::<jobs::EnqueueBatchRequest>()
+        .schema_from::<jobs::Enqueue>()
         .schema_from::<ops::Health>()
         .schema_from::<ops::DependencyCheck>()
         .security_scheme(

@@ -52,6 +52,7 @@ pub enum RouteId {
     WorkerComplete,
     WorkerFail,
     WorkerSnooze,
+    WorkerEnqueue,
 }
 
 /// One route.
@@ -378,6 +379,16 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("worker")
     .request("SnoozeRequest")
     .list_of("BatchOutcome"),
+    route(
+        R::WorkerEnqueue,
+        Method::POST,
+        "/api/v1/worker/queue/enqueue",
+        Service,
+        "Enqueue a batch of platform jobs in one transaction (idempotency keys dedupe)",
+    )
+    .tag("worker")
+    .request("EnqueueBatchRequest")
+    .list_of("Enqueue"),
 ];
 
 /// Runs the handler of `id`.
@@ -411,5 +422,6 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::WorkerComplete => worker::complete(ctx).await,
         R::WorkerFail => worker::fail(ctx).await,
         R::WorkerSnooze => worker::snooze(ctx).await,
+        R::WorkerEnqueue => worker::enqueue(ctx).await,
     }
 }

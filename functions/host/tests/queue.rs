@@ -632,3 +632,49 @@ async fn a_long_poll_claim_is_woken_by_an_enqueue() {
     .await
     .assert_error(422, "validation_failed");
 }
+
+#[tokio::test]
+async fn a_batch_enqueue_is_all_or_nothing() {
+    let p = Platform::start().await;
+    let token = p.service_token();
+    let good = json!({ "jobs": [
+        { "job_type": "system.noop" },
+        { "job_type": "system.sleep", "args": { "ms": 1 }, "queue": "maintenance", "idempotency_key": "tick-1" },
+        { "job_type": "system.noop", "run_at": "2999-01-01T00:00:00Z" }
+    ] });
+    let r = p
+        .post("/api/v1/worker/queue/enqueue", Some(&token), good.clone())
+        .await;
+    let created = r.assert_ok(200).as_array().expect("list").clone();
+    assert_eq!(created.len(), 3);
+    assert!(created.iter().all(|j| j["created"] == true));
+    assert_eq!(
+        p.count("SELECT count(*) FROM jobs WHERE account_id IS NULL", &[])
+            .await,
+        3
+    );
+
+    let bad = json!({ "jobs": [ { "job_type": "system.noop" }, { "job_type": "system.nope" } ] });
+    let r = p
+        .post("/api/v1/worker/queue/enqueue", Some(&token), bad)
+        .await;
+    r.assert_error(422, "validation_failed");
+    assert_eq!(r.detail_fields(), ["jobs[1].job_type"]);
+    let unknown_queue = json!({ "jobs": [ { "job_type": "system.noop" }, { "job_type": "system.noop", "queue": "nowhere" } ] });
+    p.post("/api/v1/worker/queue/enqueue", Some(&token), unknown_queue)
+        .await
+        .assert_error(422, "validation_failed");
+    assert_eq!(
+        p.count("SELECT count(*) FROM jobs", &[]).await,
+        3,
+        "a refused batch enqueues nothing"
+    );
+
+    // The same tick from a second scheduler: deduplicated by its key.
+    let again = json!({ "jobs": [ { "job_type": "system.sleep", "args": { "ms": 1 }, "queue": "maintenance", "idempotency_key": "tick-1" } ] });
+    let r = p
+        .post("/api/v1/worker/queue/enqueue", Some(&token), again)
+        .await;
+    assert_eq!(r.assert_ok(200)[0]["created"], false);
+    assert_eq!(r.body["data"][0]["id"], created[1]["id"]);
+}

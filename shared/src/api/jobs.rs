@@ -229,3 +229,21 @@ pub struct ClaimByIdRequest {
     /// Lease length (5..=3600, default 300).
     pub lease_seconds: Option<i64>,
 }
+
+/// `POST /api/v1/worker/queue/enqueue`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnqueueBatchRequest {
+    /// Jobs to enqueue together (1..=1000, required).
+    pub jobs: Option<Vec<EnqueueRequest>>,
+}
+
+/// One enqueued job of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Enqueue {
+    /// The job's id.
+    pub id: Uuid,
+    /// False when an idempotency key matched an existing job.
+    pub created: bool,
+}

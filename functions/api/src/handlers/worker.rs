@@ -29,3 +29,7 @@ pub async fn fail(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
 pub async fn snooze(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     Ok(Reply::ok(&jobs::snooze(ctx, ctx.req.json()?).await?)?.into())
 }
+
+pub async fn enqueue(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    Ok(Reply::ok(&jobs::enqueue_batch(ctx, ctx.req.json()?).await?)?.into())
+}

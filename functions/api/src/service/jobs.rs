@@ -5,8 +5,9 @@ use std::collections::HashSet;
 
 use chrono::Duration;
 use shared::api::jobs::{
-    BatchOutcome, ClaimByIdRequest, ClaimRequest, ClaimedJob, CompleteRequest, EnqueueRequest,
-    FailRequest, HeartbeatRequest, Job, QueueSummary, SnoozeRequest,
+    BatchOutcome, ClaimByIdRequest, ClaimRequest, ClaimedJob, CompleteRequest, Enqueue,
+    EnqueueBatchRequest, EnqueueRequest, FailRequest, HeartbeatRequest, Job, QueueSummary,
+    SnoozeRequest,
 };
 use shared::job::{self, JobState};
 use shared::pagination::{PageRequest, Pagination};
@@ -110,70 +111,121 @@ pub async fn set_paused(ctx: &Ctx<'_>, name: &str, paused: bool) -> ApiResult<Qu
         .ok_or_else(|| ApiError::not_found("queue"))
 }
 
-/// Enqueues a registered job type. `Ok((job, true))` when created, `(job, false)` when the
-/// idempotency key and body matched an existing job.
-pub async fn enqueue(ctx: &Ctx<'_>, req: EnqueueRequest) -> ApiResult<(Job, bool)> {
-    let user = ctx.user()?;
-    let mut checks = Checks::new();
-    let job_type = checks
-        .required("job_type", &req.job_type)
-        .map(str::to_string);
-    if let Some(t) = &job_type
-        && !job::is_registered(t)
-    {
-        checks.fail(
-            "job_type",
-            format!(
-                "unknown job type; registered: {}",
-                job::JOB_TYPES.join(", ")
-            ),
-        );
-    }
-    let args = req.args.clone().unwrap_or_else(|| serde_json::json!({}));
+/// Validates an enqueue request into a job for `account` (`None`: platform work). Field errors
+/// are named `{prefix}field`, so a batch can say which item was wrong.
+fn new_job(
+    checks: &mut Checks,
+    prefix: &str,
+    req: EnqueueRequest,
+    account: Option<Uuid>,
+) -> NewJob {
+    let field = |name: &str| format!("{prefix}{name}");
+    let job_type = match req.job_type {
+        Some(t) if job::is_registered(&t) => t,
+        Some(_) => {
+            checks.fail(
+                &field("job_type"),
+                format!(
+                    "unknown job type; registered: {}",
+                    job::JOB_TYPES.join(", ")
+                ),
+            );
+            String::new()
+        }
+        None => {
+            checks.fail(&field("job_type"), "is required");
+            String::new()
+        }
+    };
+    let args = req.args.unwrap_or_else(|| serde_json::json!({}));
     if !args.is_object() {
-        checks.fail("args", "must be a JSON object");
+        checks.fail(&field("args"), "must be a JSON object");
     }
     let max_attempts = req
         .max_attempts
         .unwrap_or(i64::from(job::DEFAULT_MAX_ATTEMPTS));
     if !(1..=100).contains(&max_attempts) {
-        checks.fail("max_attempts", "must be between 1 and 100");
+        checks.fail(&field("max_attempts"), "must be between 1 and 100");
     }
-    if let Some(p) = req.priority
-        && !(0..=10).contains(&p)
+    if req.priority.is_some_and(|p| !(0..=10).contains(&p)) {
+        checks.fail(&field("priority"), "must be between 0 and 10");
+    }
+    if req
+        .idempotency_key
+        .as_ref()
+        .is_some_and(|k| k.is_empty() || k.chars().count() > 255)
     {
-        checks.fail("priority", "must be between 0 and 10");
+        checks.fail(&field("idempotency_key"), "must be 1 to 255 characters");
     }
-    if let Some(key) = &req.idempotency_key
-        && (key.is_empty() || key.chars().count() > 255)
-    {
-        checks.fail("idempotency_key", "must be 1 to 255 characters");
-    }
-    checks.finish()?;
-    let new = NewJob {
-        account_id: (!user.is_platform("jobs.manage")).then_some(user.account_id),
-        queue: req.queue.clone().unwrap_or_else(|| "default".into()),
-        job_type: job_type.unwrap_or_default(),
+    NewJob {
+        account_id: account,
+        queue: req.queue.unwrap_or_else(|| "default".into()),
+        job_type,
         args,
         run_at: req.run_at,
         max_attempts: i32::try_from(max_attempts).unwrap_or(job::DEFAULT_MAX_ATTEMPTS),
         priority: req.priority.and_then(|p| i32::try_from(p).ok()),
-        idempotency_key: req.idempotency_key.clone(),
-    };
-    let (id, created) = match queue::enqueue::enqueue(ctx.api, ctx.api.db(), &new).await? {
-        Enqueued::Created(id) => (id, true),
-        Enqueued::Existing(id) => (id, false),
-        Enqueued::KeyConflict => {
-            return Err(ApiError::conflict(
-                "this idempotency key was used with another request",
-            ));
-        }
-        Enqueued::UnknownQueue => return Err(ApiError::invalid_field("queue", "no such queue")),
-    };
+        idempotency_key: req.idempotency_key,
+    }
+}
+
+fn enqueued_id(outcome: Enqueued, prefix: &str) -> ApiResult<(Uuid, bool)> {
+    match outcome {
+        Enqueued::Created(id) => Ok((id, true)),
+        Enqueued::Existing(id) => Ok((id, false)),
+        Enqueued::KeyConflict => Err(ApiError::conflict(format!(
+            "{prefix}idempotency key was used with another request"
+        ))),
+        Enqueued::UnknownQueue => Err(ApiError::invalid_field(
+            &format!("{prefix}queue"),
+            "no such queue",
+        )),
+    }
+}
+
+/// Enqueues a registered job type. `Ok((job, true))` when created, `(job, false)` when the
+/// idempotency key and body matched an existing job.
+pub async fn enqueue(ctx: &Ctx<'_>, req: EnqueueRequest) -> ApiResult<(Job, bool)> {
+    let user = ctx.user()?;
+    let account = (!user.is_platform("jobs.manage")).then_some(user.account_id);
+    let mut checks = Checks::new();
+    let new = new_job(&mut checks, "", req, account);
+    checks.finish()?;
+    let (id, created) = enqueued_id(
+        queue::enqueue::enqueue(ctx.api, ctx.api.db(), &new).await?,
+        "",
+    )?;
     let job = queue::admin::get(ctx.api, id, None)
         .await?
         .ok_or_else(|| ApiError::internal("enqueued job vanished"))?;
     Ok((job, created))
+}
+
+/// Enqueues a batch of platform jobs for a consumer or the scheduler, in one transaction: all
+/// or nothing.
+pub async fn enqueue_batch(ctx: &Ctx<'_>, req: EnqueueBatchRequest) -> ApiResult<Vec<Enqueue>> {
+    let mut checks = Checks::new();
+    let items = batch(&mut checks, "jobs", req.jobs);
+    let jobs: Vec<NewJob> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| new_job(&mut checks, &format!("jobs[{i}]."), r, None))
+        .collect();
+    checks.finish()?;
+    let tx = ctx.api.db().begin().await?;
+    let outcomes = queue::enqueue::enqueue_many(ctx.api, &*tx, &jobs).await?;
+    let mut out = Vec::with_capacity(outcomes.len());
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        match enqueued_id(outcome, &format!("jobs[{i}].")) {
+            Ok((id, created)) => out.push(Enqueue { id, created }),
+            Err(e) => {
+                let _ = tx.rollback().await;
+                return Err(e);
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
 }
 
 fn worker_id(checks: &mut Checks, value: &Option<String>) -> String {
