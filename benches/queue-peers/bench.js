@@ -65,6 +65,7 @@ const env = {
 };
 const log = (msg) => console.error(`[bench ${cfg.peer}] ${msg}`);
 let consumer = null;
+let producer = null; // the producer command running now, if any
 
 function timedOut(what) {
   return new Error(`timed out (BENCH_TIMEOUT_S=${process.env.BENCH_TIMEOUT_S || 600}) while ${what}`);
@@ -74,7 +75,7 @@ function timedOut(what) {
 function step(...args) {
   const [cmd, base] = PEERS[cfg.peer].producer;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...base, ...args.map(String)], { env, stdio: ["ignore", "pipe", "inherit"] });
+    const child = (producer = spawn(cmd, [...base, ...args.map(String)], { env, stdio: ["ignore", "pipe", "inherit"] }));
     let stdout = "";
     child.stdout.on("data", (d) => (stdout += d));
     const timer = setTimeout(() => (child.kill("SIGKILL"), reject(timedOut(`running ${args[0]}`))), deadline - Date.now());
@@ -158,7 +159,7 @@ function cleanup() {
 for (const sig of ["SIGINT", "SIGTERM"]) {
   process.on(sig, () => {
     log(`${sig}: stopping`);
-    if (consumer) consumer.kill("SIGKILL");
+    for (const child of [producer, consumer]) if (child) child.kill("SIGKILL");
     cleanup();
     process.exit(1);
   });

@@ -8,15 +8,21 @@ const { version } = require("bullmq/package.json");
 const { now, env, trickle, Tracker, fail } = require("./lib");
 
 // BullMQ requires maxRetriesPerRequest: null on a Worker's connection (its blocking commands
-// must never be failed by ioredis' retry limit); the producers use the same for simplicity.
-const connect = () => new IORedis(env.redisUrl, { maxRetriesPerRequest: null });
+// must never be failed by ioredis' retry limit). ioredis reconnects forever by default, so
+// the producers give up after ~3 s instead of hanging on a wrong URL.
+const connect = (retryForever) =>
+  new IORedis(env.redisUrl, {
+    maxRetriesPerRequest: null,
+    retryStrategy: (n) => (retryForever || n <= 15 ? Math.min(n * 50, 500) : null),
+  });
 // Sidekiq and graphile-worker keep nothing once a job is done; BullMQ by default keeps every
 // completed job (a hash plus a sorted-set entry). Removing them is the like-for-like setting.
 const jobOpts = { removeOnComplete: true };
 
 async function produce(cmd, args) {
-  const connection = connect();
+  const connection = connect(false);
   const queue = new Queue(env.queue, { connection });
+  queue.on("error", () => {}); // one per reconnect attempt; the final failure is reported below
   await queue.waitUntilReady(); // connect before any timing starts
   try {
     if (cmd === "clean") {
@@ -44,7 +50,7 @@ function consume() {
   const tracker = new Tracker();
   tracker.ready();
   const worker = new Worker(env.queue, async (job) => tracker.started(job.data), {
-    connection: connect(),
+    connection: connect(true),
     concurrency: env.concurrency,
   });
   // "completed" fires once the job has been moved to finished (here: deleted) in Redis.

@@ -27,7 +27,7 @@ if [[ ! -d "$dest/node_modules" ]]; then
   trap 'rm -rf "$tmp"' EXIT
   cp "$here/package.json" "$here/package-lock.json" "$tmp/"
   log "npm ci into $dest"
-  (cd "$tmp" && npm ci --no-audit --no-fund --loglevel=error --cache "$cache/npm-cache") >&2
+  (cd "$tmp" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error --cache "$cache/npm-cache") >&2
   mv -T "$tmp" "$dest" 2>/dev/null || [[ -d "$dest/node_modules" ]]
   # Installs for older lock files are never used again.
   find "$cache" -maxdepth 1 -name 'node-*' ! -name "node-$key" -exec rm -rf {} +

@@ -9,6 +9,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 node_dir=$("$here/install.sh")
 export NODE_PATH="$node_dir/node_modules"
 export BENCH_TIMEOUT_S=${BENCH_TIMEOUT_S:-600}
-# bench.js enforces the deadline itself and stops its children; `timeout` is only the backstop
-# (it signals the whole process group, so a stuck consumer goes too).
-exec timeout -k 10 $((BENCH_TIMEOUT_S + 60)) node "$here/bench.js" "$@"
+# bench.js enforces the deadline itself and stops its children; `timeout` is only a backstop.
+# --foreground keeps everything in the caller's process group, so killing that group (Ctrl-C,
+# a CI step's timeout) stops the peers too; on SIGTERM bench.js kills its children itself.
+exec timeout --foreground -k 10 $((BENCH_TIMEOUT_S + 60)) node "$here/bench.js" "$@"

@@ -8,7 +8,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::api::jobs::{
     BatchOutcome, ClaimRequest, ClaimedJob, CompleteRequest, Completion, Enqueue,
-    EnqueueBatchRequest, EnqueueRequest, FailRequest, Failure, HeartbeatRequest, SnoozeRequest,
+    EnqueueBatchRequest, EnqueueRequest, FailRequest, Failure, HeartbeatRequest, PruneReport,
+    PruneRequest, RescueReport, SnoozeRequest,
 };
 use shared::retry_policy::is_api_error_status;
 use shared::tokens::{ServiceClaims, sign_service};
@@ -174,6 +175,29 @@ impl BackendApiClient {
         self.post(
             "/api/v1/worker/queue/enqueue",
             &EnqueueBatchRequest { jobs: Some(jobs) },
+            CALL_TIMEOUT,
+        )
+        .await
+    }
+
+    /// Runs the lease rescuer.
+    pub async fn rescue(&self) -> Result<RescueReport, ClientError> {
+        self.post(
+            "/api/v1/worker/maintenance/rescue",
+            &serde_json::json!({}),
+            CALL_TIMEOUT,
+        )
+        .await
+    }
+
+    /// Deletes completed jobs older than `older_than_seconds`.
+    pub async fn prune_jobs(
+        &self,
+        older_than_seconds: Option<i64>,
+    ) -> Result<PruneReport, ClientError> {
+        self.post(
+            "/api/v1/worker/maintenance/prune_jobs",
+            &PruneRequest { older_than_seconds },
             CALL_TIMEOUT,
         )
         .await

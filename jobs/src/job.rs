@@ -58,6 +58,14 @@ impl Registry {
         r
     }
 
+    /// Every job type this deployment runs: the diagnostics and the platform's maintenance,
+    /// which calls the API through `client`.
+    pub fn with_platform(client: Arc<crate::client::BackendApiClient>) -> Self {
+        let mut r = Self::with_builtin();
+        crate::jobs::maintenance::register(&mut r, client);
+        r
+    }
+
     /// Adds a job type.
     pub fn register(&mut self, job: Arc<dyn Job>) {
         self.jobs.insert(job.job_type(), job);

@@ -7,6 +7,7 @@
 //! - `breaker`: circuit breakers per dependency.
 //! - `job`: the `Job` trait, its outcomes, and the registry by job type.
 //! - `consumer`: the loop that claims, runs, heartbeats and settles jobs.
+//! - `schedule`: the cron table and the scheduler that enqueues its ticks.
 //! - `jobs/`: one file per job type.
 
 pub mod breaker;
@@ -15,6 +16,7 @@ pub mod consumer;
 pub mod job;
 pub mod jobs;
 pub mod retry;
+pub mod schedule;
 
 /// The name consumers put in their service token's `sub`.
 pub const SERVICE_NAME: &str = "jobs";

@@ -64,12 +64,17 @@ async fn main() -> Result<()> {
         cli.service_token.as_bytes(),
         jobs::SERVICE_NAME,
     )
+    .map(Arc::new)
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut config = ConsumerConfig::new(cli.queues);
     config.concurrency = cli.concurrency.max(1);
     config.lease_seconds = cli.lease_seconds;
     config.shutdown_deadline = Duration::from_secs(cli.shutdown_deadline);
-    let consumer = Consumer::new(Arc::new(client), Arc::new(Registry::with_builtin()), config);
+    let consumer = Consumer::new(
+        client.clone(),
+        Arc::new(Registry::with_platform(client)),
+        config,
+    );
     let stats = consumer.stats();
     let (stop, stopped) = watch::channel(false);
     let running = tokio::spawn(consumer.run(stopped));

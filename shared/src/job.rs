@@ -73,6 +73,10 @@ pub const JOB_TYPES: &[&str] = &[
     "system.noop",
     "system.sleep",
     "system.fail",
+    // Platform maintenance, enqueued by the scheduler: rescue expired leases; delete completed
+    // jobs past retention (`{"older_than_seconds": N}`, default 7 days).
+    "maintenance.rescue",
+    "maintenance.prune_jobs",
 ];
 
 /// Whether a job type is registered.

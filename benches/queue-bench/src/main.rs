@@ -47,7 +47,10 @@ struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -56,19 +59,33 @@ impl Drop for Killed {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     let name = format!("pn_bench_{}", uuid::Uuid::new_v4().simple());
-    let (admin, conn) = tokio_postgres::connect(&cli.database_url, NoTls).await.context("connecting to Postgres")?;
+    let (admin, conn) = tokio_postgres::connect(&cli.database_url, NoTls)
+        .await
+        .context("connecting to Postgres")?;
     tokio::spawn(conn);
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
-    let db_url = format!("{}/{name}", cli.database_url.rsplit_once('/').context("database URL has a path")?.0);
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await?;
+    let db_url = format!(
+        "{}/{name}",
+        cli.database_url
+            .rsplit_once('/')
+            .context("database URL has a path")?
+            .0
+    );
     let result = run(&cli, &db_url).await;
-    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+    let _ = admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await;
     let line = result?;
     println!("{line}");
     Ok(())
 }
 
 async fn run(cli: &Cli, db_url: &str) -> Result<serde_json::Value> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let base = format!("http://127.0.0.1:{port}");
     let data_dir = std::env::temp_dir().join(format!("pn-bench-{port}"));
     let _server = Killed(
@@ -89,7 +106,8 @@ async fn run(cli: &Cli, db_url: &str) -> Result<serde_json::Value> {
     wait_healthy(&base).await?;
     let (db, conn) = tokio_postgres::connect(db_url, NoTls).await?;
     tokio::spawn(conn);
-    let client = BackendApiClient::new(&base, SECRET.as_bytes(), "bench").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let client = BackendApiClient::new(&base, SECRET.as_bytes(), "bench")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
 
     eprintln!("enqueueing {} jobs in batches of {BATCH}", cli.jobs);
     let started = Instant::now();
@@ -97,16 +115,27 @@ async fn run(cli: &Cli, db_url: &str) -> Result<serde_json::Value> {
     while left > 0 {
         let n = left.min(BATCH);
         let jobs = (0..n).map(|_| noop(serde_json::json!({}))).collect();
-        client.enqueue(jobs).await.map_err(|e| anyhow::anyhow!("enqueue: {e}"))?;
+        client
+            .enqueue(jobs)
+            .await
+            .map_err(|e| anyhow::anyhow!("enqueue: {e}"))?;
         left -= n;
     }
     let enqueue_secs = started.elapsed().as_secs_f64();
 
-    eprintln!("processing with one powernode-jobs process at concurrency {}", cli.concurrency);
+    eprintln!(
+        "processing with one powernode-jobs process at concurrency {}",
+        cli.concurrency
+    );
     let started = Instant::now();
     let _consumer = Killed(
         Command::new(&cli.jobs_bin)
-            .args(["--queues", "default", "--concurrency", &cli.concurrency.to_string()])
+            .args([
+                "--queues",
+                "default",
+                "--concurrency",
+                &cli.concurrency.to_string(),
+            ])
             .env("BACKEND_API_URL", &base)
             .env("WORKER_SERVICE_TOKEN", SECRET)
             .env("RUST_LOG", "warn")
@@ -115,7 +144,10 @@ async fn run(cli: &Cli, db_url: &str) -> Result<serde_json::Value> {
     );
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let done: i64 = db.query_one("SELECT count(*) FROM jobs WHERE state = 'completed'", &[]).await?.get(0);
+        let done: i64 = db
+            .query_one("SELECT count(*) FROM jobs WHERE state = 'completed'", &[])
+            .await?
+            .get(0);
         if usize::try_from(done).unwrap_or(0) >= cli.jobs {
             break;
         }
@@ -128,7 +160,10 @@ async fn run(cli: &Cli, db_url: &str) -> Result<serde_json::Value> {
 
     eprintln!("latency: {LATENCY_JOBS} jobs one at a time, 5 ms apart");
     for i in 0..LATENCY_JOBS {
-        client.enqueue(vec![noop(serde_json::json!({ "latency": i }))]).await.map_err(|e| anyhow::anyhow!("enqueue: {e}"))?;
+        client
+            .enqueue(vec![noop(serde_json::json!({ "latency": i }))])
+            .await
+            .map_err(|e| anyhow::anyhow!("enqueue: {e}"))?;
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -162,7 +197,11 @@ async fn run(cli: &Cli, db_url: &str) -> Result<serde_json::Value> {
 }
 
 fn noop(args: serde_json::Value) -> EnqueueRequest {
-    EnqueueRequest { job_type: Some("system.noop".into()), args: Some(args), ..EnqueueRequest::default() }
+    EnqueueRequest {
+        job_type: Some("system.noop".into()),
+        args: Some(args),
+        ..EnqueueRequest::default()
+    }
 }
 
 async fn wait_healthy(base: &str) -> Result<()> {

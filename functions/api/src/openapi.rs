@@ -50,6 +50,9 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<jobs::BatchOutcome>()
         .schema_from::<jobs::EnqueueBatchRequest>()
         .schema_from::<jobs::Enqueue>()
+        .schema_from::<jobs::RescueReport>()
+        .schema_from::<jobs::PruneRequest>()
+        .schema_from::<jobs::PruneReport>()
         .schema_from::<ops::Health>()
         .schema_from::<ops::DependencyCheck>()
         .security_scheme(

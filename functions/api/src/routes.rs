@@ -53,6 +53,8 @@ pub enum RouteId {
     WorkerFail,
     WorkerSnooze,
     WorkerEnqueue,
+    WorkerRescue,
+    WorkerPrune,
 }
 
 /// One route.
@@ -389,6 +391,25 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("worker")
     .request("EnqueueBatchRequest")
     .list_of("Enqueue"),
+    route(
+        R::WorkerRescue,
+        Method::POST,
+        "/api/v1/worker/maintenance/rescue",
+        Service,
+        "Re-deliver jobs whose lease expired",
+    )
+    .tag("worker")
+    .responds(200, "RescueReport"),
+    route(
+        R::WorkerPrune,
+        Method::POST,
+        "/api/v1/worker/maintenance/prune_jobs",
+        Service,
+        "Delete completed jobs past retention",
+    )
+    .tag("worker")
+    .request("PruneRequest")
+    .responds(200, "PruneReport"),
 ];
 
 /// Runs the handler of `id`.
@@ -423,5 +444,7 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::WorkerFail => worker::fail(ctx).await,
         R::WorkerSnooze => worker::snooze(ctx).await,
         R::WorkerEnqueue => worker::enqueue(ctx).await,
+        R::WorkerRescue => worker::rescue(ctx).await,
+        R::WorkerPrune => worker::prune(ctx).await,
     }
 }

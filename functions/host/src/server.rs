@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use jobs::consumer::{Consumer, ConsumerConfig};
 use jobs::job::Registry;
+use jobs::schedule::{SCHEDULES, Scheduler};
 use powernode_api::error::ApiError;
 use powernode_api::http::render_error;
 use powernode_api::ports::{Cache, CacheError, JobSignal, NoJobSignal};
@@ -149,8 +150,8 @@ pub async fn start(config: HostConfig) -> Result<Running> {
     })
 }
 
-/// Runs the queue consumers beside the API, as separate clients of it: they claim and settle
-/// over HTTP with the service token, exactly as they would from another machine.
+/// Runs the queue consumers and the scheduler beside the API, as separate clients of it: they
+/// claim, settle and enqueue over HTTP with the service token, exactly as from another machine.
 fn start_consumers(
     api_url: &str,
     service_token: &str,
@@ -163,15 +164,19 @@ fn start_consumers(
     let client =
         jobs::client::BackendApiClient::new(&url, service_token.as_bytes(), jobs::SERVICE_NAME)
             .map_err(|e| anyhow::anyhow!("consumer client: {e}"))?;
+    let client = Arc::new(client);
     let mut consumer_config = ConsumerConfig::new(settings.queues.clone());
     consumer_config.concurrency = settings.concurrency;
-    let consumer = Consumer::new(
-        Arc::new(client),
-        Arc::new(Registry::with_builtin()),
-        consumer_config,
-    );
+    let registry = Arc::new(Registry::with_platform(client.clone()));
+    let consumer = Consumer::new(client.clone(), registry, consumer_config);
+    let scheduler = Scheduler::new(client, SCHEDULES, chrono::Utc::now())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (stop, stopped) = watch::channel(false);
-    Ok((stop, tokio::spawn(consumer.run(stopped))))
+    let scheduler_stopped = stopped.clone();
+    let task = tokio::spawn(async move {
+        tokio::join!(consumer.run(stopped), scheduler.run(scheduler_stopped));
+    });
+    Ok((stop, task))
 }
 
 #[derive(Clone)]

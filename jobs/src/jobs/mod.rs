@@ -1,3 +1,4 @@
 //! Job types, one file per family.
 
+pub mod maintenance;
 pub mod system;

@@ -247,3 +247,29 @@ pub struct Enqueue {
     /// False when an idempotency key matched an existing job.
     pub created: bool,
 }
+
+/// Answer of `POST /api/v1/worker/maintenance/rescue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RescueReport {
+    /// Jobs made claimable again.
+    pub retried: u64,
+    /// Jobs out of attempts, now dead.
+    pub dead: u64,
+}
+
+/// `POST /api/v1/worker/maintenance/prune_jobs`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PruneRequest {
+    /// Delete completed jobs finished longer ago than this (default 7 days, at least 60 s).
+    pub older_than_seconds: Option<i64>,
+}
+
+/// Answer of `POST /api/v1/worker/maintenance/prune_jobs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PruneReport {
+    /// Jobs deleted.
+    pub deleted: u64,
+}

@@ -33,3 +33,11 @@ pub async fn snooze(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
 pub async fn enqueue(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     Ok(Reply::ok(&jobs::enqueue_batch(ctx, ctx.req.json()?).await?)?.into())
 }
+
+pub async fn rescue(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    Ok(Reply::ok(&jobs::rescue(ctx).await?)?.into())
+}
+
+pub async fn prune(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    Ok(Reply::ok(&jobs::prune(ctx, ctx.req.json()?).await?)?.into())
+}

@@ -1,7 +1,7 @@
 //! The durable queue's store, on the API side (consumers reach it only through the worker
 //! routes). One file per concept: `enqueue` (in the caller's transaction), `claim` (leases),
 //! `complete`, `fail` (the retry policy), `lease` (heartbeat, snooze), `rescuer` (expired
-//! leases), `admin` (operators' views and actions). SQL lives in `src/sql/jobs.sql`.
+//! leases), `pruner` (retention), `admin` (operators' views and actions). SQL lives in `src/sql/jobs.sql`.
 
 pub mod admin;
 pub mod claim;
@@ -9,6 +9,7 @@ pub mod complete;
 pub mod enqueue;
 pub mod fail;
 pub mod lease;
+pub mod pruner;
 pub mod rescuer;
 mod rows;
 

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use chrono::Duration;
 use shared::api::jobs::{
     BatchOutcome, ClaimByIdRequest, ClaimRequest, ClaimedJob, CompleteRequest, Enqueue,
-    EnqueueBatchRequest, EnqueueRequest, FailRequest, HeartbeatRequest, Job, QueueSummary,
-    SnoozeRequest,
+    EnqueueBatchRequest, EnqueueRequest, FailRequest, HeartbeatRequest, Job, PruneReport,
+    PruneRequest, QueueSummary, RescueReport, SnoozeRequest,
 };
 use shared::job::{self, JobState};
 use shared::pagination::{PageRequest, Pagination};
@@ -415,4 +415,28 @@ pub async fn snooze(ctx: &Ctx<'_>, req: SnoozeRequest) -> ApiResult<Vec<BatchOut
             run_at: done.contains(id).then_some(run_at),
         })
         .collect())
+}
+
+/// Rescues jobs whose lease ran out (the scheduler's `maintenance.rescue`).
+pub async fn rescue(ctx: &Ctx<'_>) -> ApiResult<RescueReport> {
+    let r = queue::rescuer::run_once(ctx.api).await?;
+    Ok(RescueReport {
+        retried: r.retried as u64,
+        dead: r.dead as u64,
+    })
+}
+
+/// Deletes completed jobs past retention (the scheduler's `maintenance.prune_jobs`).
+pub async fn prune(ctx: &Ctx<'_>, req: PruneRequest) -> ApiResult<PruneReport> {
+    let seconds = req
+        .older_than_seconds
+        .unwrap_or(queue::pruner::DEFAULT_RETENTION.num_seconds());
+    if seconds < 60 {
+        return Err(ApiError::invalid_field(
+            "older_than_seconds",
+            "must be at least 60",
+        ));
+    }
+    let deleted = queue::pruner::run_once(ctx.api, Duration::seconds(seconds)).await?;
+    Ok(PruneReport { deleted })
 }

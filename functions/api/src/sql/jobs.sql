@@ -186,3 +186,13 @@ SELECT queue,
   FROM jobs
  WHERE ($2::uuid IS NULL OR account_id = $2::uuid)
  GROUP BY queue
+
+-- name: JobPrune
+-- Completed jobs past retention, a bounded batch per statement so a large backlog never holds
+-- a long lock.
+DELETE FROM jobs
+ WHERE id IN (SELECT id FROM jobs
+               WHERE state = 'completed' AND finalized_at < $1::timestamptz
+               ORDER BY finalized_at
+               LIMIT $2
+                 FOR UPDATE SKIP LOCKED)

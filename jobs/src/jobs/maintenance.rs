@@ -1,0 +1,48 @@
+//! Platform maintenance, enqueued by the scheduler and run by any consumer. The work happens
+//! in the API (these jobs hold no database access); they only ask for it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use shared::api::jobs::ClaimedJob;
+
+use crate::client::BackendApiClient;
+use crate::job::{Job, JobError, Registry};
+
+/// Registers the maintenance job types.
+pub fn register(r: &mut Registry, client: Arc<BackendApiClient>) {
+    r.register(Arc::new(Rescue(client.clone())));
+    r.register(Arc::new(PruneJobs(client)));
+}
+
+/// `maintenance.rescue`: re-deliver jobs whose lease expired.
+struct Rescue(Arc<BackendApiClient>);
+
+#[async_trait]
+impl Job for Rescue {
+    fn job_type(&self) -> &'static str {
+        "maintenance.rescue"
+    }
+    async fn execute(&self, _job: &ClaimedJob) -> Result<Value, JobError> {
+        let report = self.0.rescue().await?;
+        serde_json::to_value(report).map_err(|e| JobError::Abort(e.to_string()))
+    }
+}
+
+/// `maintenance.prune_jobs`: delete completed jobs past retention.
+struct PruneJobs(Arc<BackendApiClient>);
+
+#[async_trait]
+impl Job for PruneJobs {
+    fn job_type(&self) -> &'static str {
+        "maintenance.prune_jobs"
+    }
+    async fn execute(&self, job: &ClaimedJob) -> Result<Value, JobError> {
+        let report = self
+            .0
+            .prune_jobs(job.args["older_than_seconds"].as_i64())
+            .await?;
+        serde_json::to_value(report).map_err(|e| JobError::Abort(e.to_string()))
+    }
+}

@@ -1,0 +1,196 @@
+//! The cron table and the scheduler that enqueues its ticks.
+//!
+//! Every tick is enqueued through the API with the idempotency key `schedule:{name}:{tick}`, so
+//! any number of schedulers can run at once (one per host, say) and each tick is enqueued
+//! exactly once. After downtime a scheduler catches up on the last tick it missed, not on every
+//! one (maintenance wants "soon", not "once per missed minute").
+
+use std::str::FromStr as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use croner::Cron;
+use shared::api::jobs::EnqueueRequest;
+use tokio::sync::watch;
+
+use crate::client::{BackendApiClient, ClientError};
+
+/// One scheduled job.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    /// Stable name; part of each tick's idempotency key.
+    pub name: &'static str,
+    /// Five-field cron expression, in UTC.
+    pub cron: &'static str,
+    /// What to enqueue.
+    pub job_type: &'static str,
+    /// Where.
+    pub queue: &'static str,
+}
+
+/// Every schedule of the platform (ARCHITECTURE.md: "scheduled work").
+pub const SCHEDULES: &[Schedule] = &[
+    Schedule {
+        name: "rescue_expired_leases",
+        cron: "* * * * *",
+        job_type: "maintenance.rescue",
+        queue: "maintenance",
+    },
+    Schedule {
+        name: "prune_completed_jobs",
+        cron: "17 * * * *",
+        job_type: "maintenance.prune_jobs",
+        queue: "maintenance",
+    },
+];
+
+/// Why the table is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("schedule {name}: invalid cron `{cron}`: {reason}")]
+pub struct ScheduleError {
+    name: &'static str,
+    cron: &'static str,
+    reason: String,
+}
+
+/// Enqueues due ticks.
+pub struct Scheduler {
+    client: Arc<BackendApiClient>,
+    schedules: Vec<(Schedule, Cron)>,
+    /// Ticks up to and including this time were handled.
+    handled_until: DateTime<Utc>,
+}
+
+impl Scheduler {
+    /// Parses the table; starting at `now`, the latest tick of the last minute is still due.
+    pub fn new(
+        client: Arc<BackendApiClient>,
+        table: &[Schedule],
+        now: DateTime<Utc>,
+    ) -> Result<Self, ScheduleError> {
+        let schedules = table
+            .iter()
+            .map(|s| {
+                Cron::from_str(s.cron)
+                    .map(|c| (*s, c))
+                    .map_err(|e| ScheduleError {
+                        name: s.name,
+                        cron: s.cron,
+                        reason: e.to_string(),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            client,
+            schedules,
+            handled_until: now - chrono::Duration::seconds(60),
+        })
+    }
+
+    /// The ticks due in `(handled_until, now]`: at most the latest one per schedule.
+    pub fn due(&self, now: DateTime<Utc>) -> Vec<(Schedule, DateTime<Utc>)> {
+        self.schedules
+            .iter()
+            .filter_map(|(s, cron)| {
+                let mut latest = None;
+                let mut from = self.handled_until;
+                while let Ok(next) = cron.find_next_occurrence(&from, false) {
+                    if next > now {
+                        break;
+                    }
+                    latest = Some(next);
+                    from = next;
+                }
+                latest.map(|tick| (*s, tick))
+            })
+            .collect()
+    }
+
+    /// Enqueues what is due at `now`; returns how many ticks were sent.
+    pub async fn run_once(&mut self, now: DateTime<Utc>) -> Result<usize, ClientError> {
+        let due = self.due(now);
+        if !due.is_empty() {
+            let jobs = due
+                .iter()
+                .map(|(s, tick)| EnqueueRequest {
+                    job_type: Some(s.job_type.into()),
+                    queue: Some(s.queue.into()),
+                    args: Some(serde_json::json!({ "tick": tick })),
+                    idempotency_key: Some(format!("schedule:{}:{}", s.name, tick.to_rfc3339())),
+                    ..EnqueueRequest::default()
+                })
+                .collect();
+            self.client.enqueue(jobs).await?;
+        }
+        self.handled_until = now;
+        Ok(due.len())
+    }
+
+    /// Checks every second until `stop`.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        tracing::info!(schedules = self.schedules.len(), "scheduler started");
+        loop {
+            if let Err(e) = self.run_once(Utc::now()).await {
+                // Not advanced: the same ticks are tried again next second.
+                tracing::warn!(error = %e, "scheduler could not enqueue; retrying");
+            }
+            tokio::select! { _ = tokio::time::sleep(Duration::from_secs(1)) => {}, _ = stop.changed() => return }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone as _;
+
+    use super::*;
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 27, h, m, s)
+            .single()
+            .expect("valid time")
+    }
+
+    fn scheduler(now: DateTime<Utc>) -> Scheduler {
+        let client =
+            BackendApiClient::new("http://127.0.0.1:9", b"secret", "test").expect("client");
+        Scheduler::new(Arc::new(client), SCHEDULES, now).expect("valid table")
+    }
+
+    #[test]
+    fn the_table_parses_and_every_job_type_is_registered() {
+        for s in SCHEDULES {
+            assert!(
+                shared::job::is_registered(s.job_type),
+                "{} is not in shared::job::JOB_TYPES",
+                s.job_type
+            );
+        }
+        let _ = scheduler(at(10, 0, 0));
+    }
+
+    #[test]
+    fn due_ticks_are_the_latest_per_schedule() {
+        let mut s = scheduler(at(10, 16, 30));
+        let due = s.due(at(10, 17, 5));
+        let names: Vec<(&str, DateTime<Utc>)> = due.iter().map(|(s, t)| (s.name, *t)).collect();
+        assert_eq!(
+            names,
+            [
+                ("rescue_expired_leases", at(10, 17, 0)),
+                ("prune_completed_jobs", at(10, 17, 0))
+            ]
+        );
+        s.handled_until = at(10, 17, 5);
+        assert!(
+            s.due(at(10, 17, 59)).is_empty(),
+            "nothing new within the minute"
+        );
+        assert_eq!(
+            s.due(at(10, 20, 0)).len(),
+            1,
+            "after downtime, one catch-up tick, not three"
+        );
+    }
+}
