@@ -147,15 +147,61 @@ async fn existing(
     }))
 }
 
-/// Enqueues several jobs in `c`, in order; stops at the first database error.
+/// Enqueues several jobs in `c`; answers in the same order. Jobs without an idempotency key go
+/// in one statement; keyed ones need their look-up and go one by one.
 pub async fn enqueue_many(
     api: &Api,
     c: &dyn Conn,
     jobs: &[NewJob],
 ) -> Result<Vec<Enqueued>, DbError> {
-    let mut out = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        out.push(enqueue(api, c, job).await?);
+    let now = api.now();
+    let mut out: Vec<Option<Enqueued>> = vec![None; jobs.len()];
+    let plain: Vec<(usize, Uuid, serde_json::Value)> = jobs
+        .iter()
+        .enumerate()
+        .filter(|(_, j)| j.idempotency_key.is_none())
+        .map(|(i, j)| {
+            let id = api.new_id();
+            let run_at = j.run_at.unwrap_or(now);
+            let state = if run_at > now { JobState::Scheduled } else { JobState::Available };
+            let row = serde_json::json!({
+                "id": id, "account_id": j.account_id, "queue": j.queue, "job_type": j.job_type, "args": j.args,
+                "priority": j.priority, "state": state.as_str(), "max_attempts": j.max_attempts, "run_at": run_at,
+            });
+            (i, id, row)
+        })
+        .collect();
+    if !plain.is_empty() {
+        let rows = serde_json::Value::Array(plain.iter().map(|(_, _, r)| r.clone()).collect());
+        let inserted: std::collections::HashSet<Uuid> = c
+            .query(sql::JOB_INSERT_MANY, &[rows.into(), now.into()])
+            .await?
+            .iter()
+            .map(|r| r.get("id"))
+            .collect::<Result<_, _>>()?;
+        let mut woken: Vec<String> = Vec::new();
+        for (i, id, _) in &plain {
+            out[*i] = Some(if inserted.contains(id) {
+                Enqueued::Created(*id)
+            } else {
+                Enqueued::UnknownQueue
+            });
+            let job = &jobs[*i];
+            if inserted.contains(id)
+                && job.run_at.is_none_or(|t| t <= now)
+                && !woken.contains(&job.queue)
+            {
+                woken.push(job.queue.clone());
+            }
+        }
+        if !woken.is_empty() {
+            c.execute(sql::JOB_NOTIFY_QUEUES, &[woken.into()]).await?;
+        }
     }
-    Ok(out)
+    for (i, job) in jobs.iter().enumerate() {
+        if out[i].is_none() {
+            out[i] = Some(enqueue(api, c, job).await?);
+        }
+    }
+    Ok(out.into_iter().flatten().collect())
 }

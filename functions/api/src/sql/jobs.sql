@@ -196,3 +196,18 @@ DELETE FROM jobs
                ORDER BY finalized_at
                LIMIT $2
                  FOR UPDATE SKIP LOCKED)
+
+-- name: JobInsertMany
+-- A batch in one statement: rows arrive as one JSON array. A row naming an unknown queue drops
+-- out of the join, and its id is missing from the answer.
+INSERT INTO jobs (id, account_id, queue, job_type, args, priority, state, max_attempts, run_at,
+                  created_at, updated_at)
+SELECT r.id, r.account_id, q.name, r.job_type, r.args, COALESCE(r.priority, q.priority),
+       r.state::job_state, r.max_attempts, r.run_at, $2::timestamptz, $2::timestamptz
+  FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, account_id uuid, queue text, job_type text, args jsonb,
+                                           priority int, state text, max_attempts int, run_at timestamptz)
+  JOIN queues q ON q.name = r.queue
+RETURNING id
+
+-- name: JobNotifyQueues
+SELECT pg_notify('powernode_jobs', q) FROM unnest($1::text[]) AS q
