@@ -22,9 +22,6 @@ use crate::client::{BackendApiClient, ClientError};
 use crate::job::{JobError, Registry};
 use crate::retry::with_api_retry;
 
-/// How long a claim waits for more free slots before going with what it has.
-const GATHER_WINDOW: Duration = Duration::from_millis(5);
-
 /// How a consumer runs.
 #[derive(Debug, Clone)]
 pub struct ConsumerConfig {
@@ -141,22 +138,6 @@ impl Consumer {
             let mut held = vec![first];
             while let Ok(p) = permits.clone().try_acquire_owned() {
                 held.push(p);
-            }
-            // Jobs that just finished may not have handed their permits back yet. Claiming now
-            // would fetch one job per round trip; waiting briefly for half the capacity makes
-            // claims batches without idling slots for long when jobs run long.
-            let want = (cfg.concurrency / 2).max(1);
-            if held.len() < want {
-                let until = tokio::time::Instant::now() + GATHER_WINDOW;
-                while held.len() < want {
-                    match tokio::time::timeout_at(until, permits.clone().acquire_owned()).await {
-                        Ok(Ok(p)) => held.push(p),
-                        _ => break,
-                    }
-                }
-                while let Ok(p) = permits.clone().try_acquire_owned() {
-                    held.push(p);
-                }
             }
             // The claim is never cancelled mid-request: an answer dropped on the floor would
             // leave its jobs leased to nobody until the lease ran out.

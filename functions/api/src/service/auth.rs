@@ -10,7 +10,7 @@ use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::ports::Conn;
 use crate::service::validate::Checks;
-use crate::service::{passwords, sessions, throttle};
+use crate::service::{passwords, sessions, throttle, users};
 use crate::store::audit::AuditEntry;
 use crate::store::sessions::RevokeReason;
 use crate::store::{self, users::NewUser};
@@ -41,7 +41,7 @@ pub async fn register(ctx: &Ctx<'_>, req: RegisterRequest) -> ApiResult<AuthResp
 
     let tx = api.db().begin().await?;
     store::accounts::insert(&*tx, account_id, &account_name, now).await?;
-    let inserted = store::users::insert(
+    users::insert_user(
         &*tx,
         NewUser {
             id: user_id,
@@ -51,16 +51,9 @@ pub async fn register(ctx: &Ctx<'_>, req: RegisterRequest) -> ApiResult<AuthResp
             password_hash: &hash,
         },
         now,
+        "an account with this email already exists",
     )
-    .await;
-    if let Err(e) = inserted {
-        let _ = tx.rollback().await;
-        return Err(if e.is_unique_violation(store::users::EMAIL_UNIQUE) {
-            ApiError::conflict("an account with this email already exists")
-        } else {
-            e.into()
-        });
-    }
+    .await?;
     store::roles::grant(&*tx, user_id, Role::Owner, now).await?;
     let issued = sessions::start(
         api,

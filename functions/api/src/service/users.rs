@@ -1,6 +1,7 @@
 //! The account's users: list, add, rename or change role, deactivate. Every lookup is scoped to
 //! the caller's account, so another account's user is simply not found (404).
 
+use chrono::{DateTime, Utc};
 use shared::Role;
 use shared::api::auth::User;
 use shared::api::users::{CreateUserRequest, UpdateUserRequest};
@@ -47,7 +48,7 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateUserRequest) -> ApiResult<User> {
     let id = api.new_id();
     let now = api.now();
     let tx = api.db().begin().await?;
-    let inserted = store::users::insert(
+    insert_user(
         &*tx,
         NewUser {
             id,
@@ -57,16 +58,9 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateUserRequest) -> ApiResult<User> {
             password_hash: &hash,
         },
         now,
+        "a user with this email already exists",
     )
-    .await;
-    if let Err(e) = inserted {
-        let _ = tx.rollback().await;
-        return Err(if e.is_unique_violation(store::users::EMAIL_UNIQUE) {
-            ApiError::conflict("a user with this email already exists")
-        } else {
-            e.into()
-        });
-    }
+    .await?;
     store::roles::grant(&*tx, id, role, now).await?;
     audit(
         ctx,
@@ -95,10 +89,7 @@ pub async fn update(ctx: &Ctx<'_>, id: Uuid, req: UpdateUserRequest) -> ApiResul
 
     let now = api.now();
     let tx = api.db().begin().await?;
-    store::accounts::lock(&*tx, actor.account_id).await?;
-    let current = store::users::profile(&*tx, id, actor.account_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let current = lock_and_load(&*tx, actor.account_id, id).await?;
     if req.name.is_some() {
         store::users::update_name(&*tx, id, name.as_deref(), now).await?;
     }
@@ -135,10 +126,7 @@ pub async fn deactivate(ctx: &Ctx<'_>, id: Uuid) -> ApiResult<User> {
     let api = ctx.api;
     let now = api.now();
     let tx = api.db().begin().await?;
-    store::accounts::lock(&*tx, actor.account_id).await?;
-    let current = store::users::profile(&*tx, id, actor.account_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let current = lock_and_load(&*tx, actor.account_id, id).await?;
     if !current.active {
         let _ = tx.rollback().await;
         return Ok(current);
@@ -181,6 +169,31 @@ fn parse_role(checks: &mut Checks, value: &Option<String>, required: bool) -> Op
             }
         },
     }
+}
+
+/// Inserts a user; a taken email is 409 with `conflict`. On error the caller abandons its
+/// transaction (dropping it rolls back).
+pub(crate) async fn insert_user(
+    c: &dyn Conn,
+    user: NewUser<'_>,
+    now: DateTime<Utc>,
+    conflict: &str,
+) -> ApiResult<()> {
+    store::users::insert(c, user, now).await.map_err(|e| {
+        if e.is_unique_violation(store::users::EMAIL_UNIQUE) {
+            ApiError::conflict(conflict)
+        } else {
+            e.into()
+        }
+    })
+}
+
+/// Locks the account (owner changes are serialized per account) and loads one of its users.
+async fn lock_and_load(tx: &dyn Conn, account: Uuid, id: Uuid) -> ApiResult<User> {
+    store::accounts::lock(tx, account).await?;
+    store::users::profile(tx, id, account)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))
 }
 
 async fn load(c: &dyn Conn, id: Uuid, account: Uuid) -> ApiResult<User> {
