@@ -1,18 +1,27 @@
 -- Job rows are returned with these columns (see queue/job_row.rs).
 
 -- name: JobClaim
--- The claim: highest priority, then oldest run_at, among due jobs of unpaused queues.
--- SKIP LOCKED lets concurrent claimers take disjoint rows without waiting on each other.
+-- The claim: highest priority, then oldest run_at, among due jobs of the unpaused queues asked
+-- for. Each queue is read through its own LIMITed, ordered index scan (jobs_claimable_idx leads
+-- with queue), then the best LIMIT across queues are taken. SKIP LOCKED lets concurrent
+-- claimers take disjoint rows without waiting; rows locked by a queue's scan but not taken are
+-- released when the statement commits.
 WITH next AS (
-    SELECT j.id
-      FROM jobs j
-     WHERE j.state IN ('available', 'scheduled', 'retryable')
-       AND j.run_at <= $2::timestamptz
-       AND j.queue = ANY($1::text[])
-       AND NOT EXISTS (SELECT 1 FROM queues q WHERE q.name = j.queue AND q.paused_at IS NOT NULL)
-     ORDER BY j.priority DESC, j.run_at, j.id
+    SELECT c.id
+      FROM queues q
+     CROSS JOIN LATERAL (
+         SELECT j.id, j.priority, j.run_at
+           FROM jobs j
+          WHERE j.queue = q.name
+            AND j.state IN ('available', 'scheduled', 'retryable')
+            AND j.run_at <= $2::timestamptz
+          ORDER BY j.priority DESC, j.run_at, j.id
+          LIMIT $3
+            FOR UPDATE SKIP LOCKED
+     ) c
+     WHERE q.name = ANY($1::text[]) AND q.paused_at IS NULL
+     ORDER BY c.priority DESC, c.run_at, c.id
      LIMIT $3
-       FOR UPDATE SKIP LOCKED
 )
 UPDATE jobs j
    SET state = 'running', attempts = j.attempts + 1, attempted_at = $2::timestamptz,
