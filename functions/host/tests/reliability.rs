@@ -156,3 +156,33 @@ async fn four_consumer_processes_complete_every_job_exactly_once() {
     assert_eq!(workers, 0, "completed jobs hold no lease");
     drop(consumers);
 }
+
+#[tokio::test]
+async fn consumers_ride_out_30_seconds_without_the_api_and_resume_by_themselves() {
+    let mut p = Platform::start().await;
+    enqueue_sleeps(&p, 300, 50, "default").await;
+    let _consumer = Consumer::start(&p, "default", 10, 5);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while completed(&p).await < 20 {
+        assert!(Instant::now() < deadline, "the consumer never got going");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The API goes away mid-run; jobs stay safe in Postgres.
+    p.restart_after(Duration::from_secs(30)).await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while completed(&p).await < 300 {
+        rescuer::run_once(p.api()).await.expect("rescue");
+        assert!(
+            Instant::now() < deadline,
+            "{} of 300 completed 90 s after the API came back",
+            completed(&p).await
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        p.count("SELECT count(*) FROM jobs WHERE state = 'dead'", &[])
+            .await,
+        0,
+        "nothing died of the outage"
+    );
+}

@@ -29,6 +29,7 @@ pub struct Platform {
     pub database_url: String,
     pub database_name: String,
     running: Option<Running>,
+    config: HostConfig,
     _data_dir: TempDir,
 }
 
@@ -83,7 +84,9 @@ impl Platform {
                 .consumers
                 .then(powernode_host::config::ConsumerSettings::default),
         };
-        let running = powernode_host::start(config).await.expect("host starts");
+        let running = powernode_host::start(config.clone())
+            .await
+            .expect("host starts");
         let (db, conn) = tokio_postgres::connect(&database_url, NoTls)
             .await
             .expect("test database reachable");
@@ -95,6 +98,7 @@ impl Platform {
             database_url,
             database_name,
             running: Some(running),
+            config,
             _data_dir: data_dir,
         }
     }
@@ -116,6 +120,22 @@ impl Platform {
 
     pub fn addr(&self) -> SocketAddr {
         self.running.as_ref().expect("running").addr
+    }
+
+    /// Stops the API for `down_for`, then serves again on the same address and database.
+    pub async fn restart_after(&mut self, down_for: std::time::Duration) {
+        let addr = self.addr();
+        if let Some(r) = self.running.take() {
+            r.stop().await.expect("graceful stop");
+        }
+        tokio::time::sleep(down_for).await;
+        let mut config = self.config.clone();
+        config.http_addr = addr;
+        self.running = Some(
+            powernode_host::start(config)
+                .await
+                .expect("host starts again"),
+        );
     }
 
     pub async fn stop(mut self) {
