@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::api::jobs::{
     BatchOutcome, ClaimRequest, ClaimedJob, CompleteRequest, Completion, Enqueue,
-    EnqueueBatchRequest, EnqueueRequest, FailRequest, Failure, HeartbeatRequest, PruneReport,
-    PruneRequest, RescueReport, SnoozeRequest,
+    EnqueueBatchRequest, EnqueueRequest, FailRequest, Failure, HeartbeatRequest,
+    IdempotencyRequest, IdempotencyState, PruneReport, PruneRequest, RescueReport, SnoozeRequest,
 };
 use shared::retry_policy::is_api_error_status;
 use shared::tokens::{ServiceClaims, sign_service};
@@ -178,6 +178,30 @@ impl BackendApiClient {
             CALL_TIMEOUT,
         )
         .await
+    }
+
+    /// `already_processed(key)`: whether an effect guarded by `key` was done.
+    pub async fn already_processed(&self, key: &str) -> Result<bool, ClientError> {
+        let body = IdempotencyRequest {
+            key: Some(key.into()),
+            ttl_seconds: None,
+        };
+        let state: IdempotencyState = self
+            .post("/api/v1/worker/idempotency/check", &body, CALL_TIMEOUT)
+            .await?;
+        Ok(state.processed)
+    }
+
+    /// `mark_processed(key)`: records the effect as done; true only for the call that marked it.
+    pub async fn mark_processed(&self, key: &str) -> Result<bool, ClientError> {
+        let body = IdempotencyRequest {
+            key: Some(key.into()),
+            ttl_seconds: None,
+        };
+        let state: IdempotencyState = self
+            .post("/api/v1/worker/idempotency/mark", &body, CALL_TIMEOUT)
+            .await?;
+        Ok(state.processed)
     }
 
     /// Runs the lease rescuer.

@@ -93,6 +93,8 @@ pub trait Cache: MaybeSend + MaybeSync {
     /// Increments a counter, setting `ttl_seconds` when the increment created it. Returns the
     /// new value.
     async fn incr_with_ttl(&self, key: &str, ttl_seconds: u64) -> Result<i64, CacheError>;
+    /// Sets a key with an expiry only if it is absent; true if this call set it.
+    async fn set_nx_ex(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<bool, CacheError>;
     /// The value of a key.
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError>;
     /// Seconds until a key expires (`None` if absent or without expiry).

@@ -55,6 +55,8 @@ pub enum RouteId {
     WorkerEnqueue,
     WorkerRescue,
     WorkerPrune,
+    WorkerIdempotencyCheck,
+    WorkerIdempotencyMark,
 }
 
 /// One route.
@@ -410,6 +412,26 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("worker")
     .request("PruneRequest")
     .responds(200, "PruneReport"),
+    route(
+        R::WorkerIdempotencyCheck,
+        Method::POST,
+        "/api/v1/worker/idempotency/check",
+        Service,
+        "Whether an effect's key was marked done",
+    )
+    .tag("worker")
+    .request("IdempotencyRequest")
+    .responds(200, "IdempotencyState"),
+    route(
+        R::WorkerIdempotencyMark,
+        Method::POST,
+        "/api/v1/worker/idempotency/mark",
+        Service,
+        "Mark an effect's key done (processed: true for the one call that marked it)",
+    )
+    .tag("worker")
+    .request("IdempotencyRequest")
+    .responds(200, "IdempotencyState"),
 ];
 
 /// Runs the handler of `id`.
@@ -446,5 +468,7 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::WorkerEnqueue => worker::enqueue(ctx).await,
         R::WorkerRescue => worker::rescue(ctx).await,
         R::WorkerPrune => worker::prune(ctx).await,
+        R::WorkerIdempotencyCheck => worker::idempotency_check(ctx).await,
+        R::WorkerIdempotencyMark => worker::idempotency_mark(ctx).await,
     }
 }

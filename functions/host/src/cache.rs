@@ -109,6 +109,12 @@ impl Cache for RedisCache {
         Ok(value)
     }
 
+    async fn set_nx_ex(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<bool, CacheError> {
+        let cmd = redis::cmd("SET").arg(self.key(key)).arg(value).arg("EX").arg(ttl_seconds).arg("NX").to_owned();
+        let set: Option<String> = self.call(|mut c| async move { cmd.query_async(&mut c).await }).await?;
+        Ok(set.is_some())
+    }
+
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
         let cmd = redis::cmd("GET").arg(self.key(key)).to_owned();
         self.call(|mut c| async move { cmd.query_async(&mut c).await }).await

@@ -243,6 +243,9 @@ struct NoCache;
 
 maybe_async_trait! {
 impl Cache for NoCache {
+    async fn set_nx_ex(&self, _: &str, _: &str, _: u64) -> Result<bool, CacheError> {
+        Err(unconfigured())
+    }
     async fn incr_with_ttl(&self, _: &str, _: u64) -> Result<i64, CacheError> { Err(unconfigured()) }
     async fn get(&self, _: &str) -> Result<Option<String>, CacheError> { Err(unconfigured()) }
     async fn ttl(&self, _: &str) -> Result<Option<u64>, CacheError> { Err(unconfigured()) }

@@ -209,3 +209,54 @@ async fn the_scheduled_rescue_brings_back_a_crashed_consumers_job() {
     );
     p.stop().await;
 }
+
+#[tokio::test]
+async fn idempotency_helpers_let_an_effect_happen_once() {
+    let p = Platform::start().await;
+    let client =
+        jobs::client::BackendApiClient::new(&p.base, common::WORKER_SECRET.as_bytes(), "t")
+            .expect("client");
+    assert_eq!(
+        client.already_processed("email:welcome:42").await,
+        Ok(false)
+    );
+    // Ten consumers racing to perform the same effect: exactly one may.
+    let marks =
+        futures::future::join_all((0..10).map(|_| client.mark_processed("email:welcome:42"))).await;
+    assert_eq!(
+        marks.iter().filter(|m| **m == Ok(true)).count(),
+        1,
+        "{marks:?}"
+    );
+    assert!(marks.iter().all(Result::is_ok));
+    assert_eq!(client.already_processed("email:welcome:42").await, Ok(true));
+    assert_eq!(
+        client.already_processed("email:welcome:43").await,
+        Ok(false),
+        "keys are independent"
+    );
+
+    let token = p.service_token();
+    p.post(
+        "/api/v1/worker/idempotency/mark",
+        Some(&token),
+        json!({ "key": "" }),
+    )
+    .await
+    .assert_error(422, "validation_failed");
+    p.post(
+        "/api/v1/worker/idempotency/mark",
+        Some(&token),
+        json!({ "key": "k", "ttl_seconds": 1 }),
+    )
+    .await
+    .assert_error(422, "validation_failed");
+    let owner = p.register("owner@example.com").await;
+    p.post(
+        "/api/v1/worker/idempotency/check",
+        Some(&owner.access),
+        json!({ "key": "k" }),
+    )
+    .await
+    .assert_error(401, "unauthorized");
+}

@@ -273,3 +273,23 @@ pub struct PruneReport {
     /// Jobs deleted.
     pub deleted: u64,
 }
+
+/// `POST /api/v1/worker/idempotency/check` and `.../mark`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IdempotencyRequest {
+    /// The effect's key, 1 to 255 characters (required).
+    pub key: Option<String>,
+    /// How long a mark is remembered (60..=30 days, default 7 days); `mark` only.
+    pub ttl_seconds: Option<i64>,
+}
+
+/// Answer of the idempotency routes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IdempotencyState {
+    /// The key.
+    pub key: String,
+    /// `check`: whether the key was marked. `mark`: true only for the call that marked it.
+    pub processed: bool,
+}

@@ -41,3 +41,11 @@ pub async fn rescue(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
 pub async fn prune(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     Ok(Reply::ok(&jobs::prune(ctx, ctx.req.json()?).await?)?.into())
 }
+
+pub async fn idempotency_check(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    Ok(Reply::ok(&jobs::idempotency_check(ctx, ctx.req.json()?).await?)?.into())
+}
+
+pub async fn idempotency_mark(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    Ok(Reply::ok(&jobs::idempotency_mark(ctx, ctx.req.json()?).await?)?.into())
+}

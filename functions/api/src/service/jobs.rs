@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use chrono::Duration;
 use shared::api::jobs::{
     BatchOutcome, ClaimByIdRequest, ClaimRequest, ClaimedJob, CompleteRequest, Enqueue,
-    EnqueueBatchRequest, EnqueueRequest, FailRequest, HeartbeatRequest, Job, PruneReport,
-    PruneRequest, QueueSummary, RescueReport, SnoozeRequest,
+    EnqueueBatchRequest, EnqueueRequest, FailRequest, HeartbeatRequest, IdempotencyRequest,
+    IdempotencyState, Job, PruneReport, PruneRequest, QueueSummary, RescueReport, SnoozeRequest,
 };
 use shared::job::{self, JobState};
 use shared::pagination::{PageRequest, Pagination};
@@ -439,4 +439,57 @@ pub async fn prune(ctx: &Ctx<'_>, req: PruneRequest) -> ApiResult<PruneReport> {
     }
     let deleted = queue::pruner::run_once(ctx.api, Duration::seconds(seconds)).await?;
     Ok(PruneReport { deleted })
+}
+
+/// How long an effect is remembered unless told otherwise.
+pub const IDEMPOTENCY_TTL_SECONDS: i64 = 7 * 24 * 3600;
+
+fn idempotency_key(checks: &mut Checks, key: &Option<String>) -> String {
+    match key.as_deref() {
+        Some(k) if !k.is_empty() && k.chars().count() <= 255 => format!("idem:{k}"),
+        _ => {
+            checks.fail("key", "must be 1 to 255 characters");
+            String::new()
+        }
+    }
+}
+
+/// Whether an effect's key was marked done (`already_processed`).
+pub async fn idempotency_check(
+    ctx: &Ctx<'_>,
+    req: IdempotencyRequest,
+) -> ApiResult<IdempotencyState> {
+    let mut checks = Checks::new();
+    let key = idempotency_key(&mut checks, &req.key);
+    checks.finish()?;
+    let processed = ctx.api.ports().cache.get(&key).await?.is_some();
+    Ok(IdempotencyState {
+        key: req.key.unwrap_or_default(),
+        processed,
+    })
+}
+
+/// Marks an effect's key done (`mark_processed`); atomic, so of two racing marks exactly one is
+/// told `processed: true`.
+pub async fn idempotency_mark(
+    ctx: &Ctx<'_>,
+    req: IdempotencyRequest,
+) -> ApiResult<IdempotencyState> {
+    let mut checks = Checks::new();
+    let key = idempotency_key(&mut checks, &req.key);
+    let ttl = req.ttl_seconds.unwrap_or(IDEMPOTENCY_TTL_SECONDS);
+    if !(60..=30 * 24 * 3600).contains(&ttl) {
+        checks.fail("ttl_seconds", "must be between 60 and 2592000");
+    }
+    checks.finish()?;
+    let first = ctx
+        .api
+        .ports()
+        .cache
+        .set_nx_ex(&key, "1", u64::try_from(ttl).unwrap_or(60))
+        .await?;
+    Ok(IdempotencyState {
+        key: req.key.unwrap_or_default(),
+        processed: first,
+    })
 }
