@@ -13,10 +13,11 @@ struct Series {
     seconds: f64,
 }
 
-/// Counters and timings by route, method and status.
+/// Counters and timings by route, method and status, and job outcomes by queue and type.
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(&'static str, String, u16), Series>>,
+    jobs: Mutex<BTreeMap<(String, String, &'static str), Series>>,
 }
 
 impl Metrics {
@@ -32,7 +33,72 @@ impl Metrics {
         series.seconds += seconds;
     }
 
-    /// The Prometheus text exposition.
+    /// Records a job's run ending in `outcome` (`completed`, `retryable` or `dead`). Job types
+    /// are the registered ones and queues exist in the table, so labels stay bounded.
+    pub fn record_job(&self, queue: &str, job_type: &str, outcome: &'static str, seconds: f64) {
+        let mut map = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let series = map
+            .entry((queue.to_string(), job_type.to_string(), outcome))
+            .or_default();
+        series.count += 1;
+        series.seconds += seconds;
+    }
+
+    /// The Prometheus text exposition; `queue_depth` is `(queue, state, jobs)` read at scrape time.
+    pub fn render_with(&self, queue_depth: &[(String, String, i64)]) -> String {
+        let mut out = self.render();
+        let jobs = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _ = writeln!(
+            out,
+            "# HELP powernode_jobs_total Job runs by queue, job type and outcome."
+        );
+        let _ = writeln!(out, "# TYPE powernode_jobs_total counter");
+        for ((queue, job_type, outcome), s) in jobs.iter() {
+            let _ = writeln!(
+                out,
+                "powernode_jobs_total{{queue=\"{queue}\",job_type=\"{job_type}\",outcome=\"{outcome}\"}} {}",
+                s.count
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP powernode_job_run_seconds Time from claim to outcome, by queue, job type and outcome."
+        );
+        let _ = writeln!(out, "# TYPE powernode_job_run_seconds summary");
+        for ((queue, job_type, outcome), s) in jobs.iter() {
+            let labels = format!("queue=\"{queue}\",job_type=\"{job_type}\",outcome=\"{outcome}\"");
+            let _ = writeln!(
+                out,
+                "powernode_job_run_seconds_sum{{{labels}}} {}",
+                s.seconds
+            );
+            let _ = writeln!(
+                out,
+                "powernode_job_run_seconds_count{{{labels}}} {}",
+                s.count
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP powernode_queue_jobs Jobs by queue and state (due scheduled and retryable count as available)."
+        );
+        let _ = writeln!(out, "# TYPE powernode_queue_jobs gauge");
+        for (queue, state, n) in queue_depth {
+            let _ = writeln!(
+                out,
+                "powernode_queue_jobs{{queue=\"{queue}\",state=\"{state}\"}} {n}"
+            );
+        }
+        out
+    }
+
+    /// The Prometheus text exposition of the request metrics.
     pub fn render(&self) -> String {
         let map = self
             .requests

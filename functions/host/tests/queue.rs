@@ -678,3 +678,48 @@ async fn a_batch_enqueue_is_all_or_nothing() {
     assert_eq!(r.assert_ok(200)[0]["created"], false);
     assert_eq!(r.body["data"][0]["id"], created[1]["id"]);
 }
+
+#[tokio::test]
+async fn metrics_count_job_outcomes_and_queue_depth() {
+    let (p, admin) = platform_with_admin().await;
+    let ok = enqueue(&p, &admin.access, json!({ "job_type": "system.noop" })).await;
+    let bad = enqueue(&p, &admin.access, json!({ "job_type": "system.fail" })).await;
+    enqueue(
+        &p,
+        &admin.access,
+        json!({ "job_type": "system.noop", "queue": "email" }),
+    )
+    .await;
+    claim(&p, "w", &["default"], 10).await;
+    worker_call(
+        &p,
+        "complete",
+        json!({ "worker_id": "w", "jobs": [{ "id": ok["id"] }] }),
+    )
+    .await;
+    worker_call(
+        &p,
+        "fail",
+        json!({ "worker_id": "w", "jobs": [{ "id": bad["id"], "error": "no" }] }),
+    )
+    .await;
+
+    let text = p
+        .http
+        .get(format!("{}/metrics", p.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        r#"powernode_jobs_total{queue="default",job_type="system.noop",outcome="completed"} 1"#,
+        r#"powernode_jobs_total{queue="default",job_type="system.fail",outcome="retryable"} 1"#,
+        r#"powernode_job_run_seconds_count{queue="default",job_type="system.noop",outcome="completed"} 1"#,
+        r#"powernode_queue_jobs{queue="email",state="available"} 1"#,
+        r#"powernode_queue_jobs{queue="default",state="completed"} 1"#,
+    ] {
+        assert!(text.contains(line), "missing `{line}` in:\n{text}");
+    }
+}

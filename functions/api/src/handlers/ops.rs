@@ -68,10 +68,18 @@ pub async fn ready(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
 }
 
 pub async fn metrics(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    // Queue depth is read at scrape time; if the database is down the scrape still answers with
+    // the in-process counters (and /ready says what is wrong).
+    let depth = crate::queue::admin::depth(ctx.api)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "metrics: queue depth unavailable");
+            Vec::new()
+        });
     Ok(Outcome::Raw {
         status: StatusCode::OK,
         content_type: "text/plain; version=0.0.4; charset=utf-8",
-        body: Bytes::from(ctx.api.metrics().render()),
+        body: Bytes::from(ctx.api.metrics().render_with(&depth)),
     })
 }
 

@@ -126,3 +126,17 @@ pub async fn summaries(api: &Api, scope: Option<Uuid>) -> Result<Vec<QueueSummar
     }
     Ok(out)
 }
+
+/// Jobs by queue and state across every account, for `/metrics`.
+pub async fn depth(api: &Api) -> Result<Vec<(String, String, i64)>, DbError> {
+    let rows = api
+        .db()
+        .query(
+            sql::JOB_COUNTS_BY_QUEUE,
+            &[api.now().into(), Option::<Uuid>::None.into()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.get("queue")?, r.get("state")?, r.get("n")?)))
+        .collect()
+}

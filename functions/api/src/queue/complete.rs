@@ -31,5 +31,12 @@ pub async fn complete(
             ],
         )
         .await?;
-    rows.iter().map(|r| r.get("id")).collect()
+    let mut done = HashSet::with_capacity(rows.len());
+    for r in &rows {
+        let (queue, job_type): (String, String) = (r.get("queue")?, r.get("job_type")?);
+        api.metrics()
+            .record_job(&queue, &job_type, "completed", r.get("run_seconds")?);
+        done.insert(r.get("id")?);
+    }
+    Ok(done)
 }

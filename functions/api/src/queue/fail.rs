@@ -35,13 +35,22 @@ pub async fn fail(
     let ids: Vec<Uuid> = failures.iter().map(|f| f.id).collect();
     let tx = api.db().begin().await?;
     let held = tx
-        .query(sql::JOB_FAIL_LOCK, &[ids.into(), worker.into()])
+        .query(sql::JOB_FAIL_LOCK, &[ids.into(), worker.into(), now.into()])
         .await?;
     let mut attempts: HashMap<Uuid, (i64, i64)> = HashMap::new();
+    let mut labels: HashMap<Uuid, (String, String, f64)> = HashMap::new();
     for row in &held {
         attempts.insert(
             row.get("id")?,
             (row.get("attempts")?, row.get("max_attempts")?),
+        );
+        labels.insert(
+            row.get("id")?,
+            (
+                row.get("queue")?,
+                row.get("job_type")?,
+                row.get("run_seconds")?,
+            ),
         );
     }
     let mut out = HashMap::new();
@@ -75,5 +84,11 @@ pub async fn fail(
         out.insert(f.id, (state, run_at));
     }
     tx.commit().await?;
+    for (id, (state, _)) in &out {
+        if let Some((queue, job_type, seconds)) = labels.get(id) {
+            api.metrics()
+                .record_job(queue, job_type, state.as_str(), *seconds);
+        }
+    }
     Ok(out)
 }

@@ -55,7 +55,8 @@ UPDATE jobs j
   FROM (SELECT u.id, $3::jsonb -> (u.n::int - 1) AS result
           FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, n)) r
  WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $4::text
-RETURNING j.id
+RETURNING j.id, j.queue, j.job_type,
+          COALESCE(EXTRACT(EPOCH FROM ($2::timestamptz - j.attempted_at)), 0)::float8 AS run_seconds
 
 -- name: JobCountsByQueue
 -- A due scheduled or retryable job is claimable, so it counts as available.
@@ -77,7 +78,8 @@ UPDATE jobs
 RETURNING id
 
 -- name: JobFailLock
-SELECT id, attempts, max_attempts
+SELECT id, attempts, max_attempts, queue, job_type,
+       COALESCE(EXTRACT(EPOCH FROM ($3::timestamptz - attempted_at)), 0)::float8 AS run_seconds
   FROM jobs
  WHERE id = ANY($1::uuid[]) AND state = 'running' AND lease_owner = $2::text
    FOR UPDATE
