@@ -723,3 +723,35 @@ async fn metrics_count_job_outcomes_and_queue_depth() {
         assert!(text.contains(line), "missing `{line}` in:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn racing_enqueues_of_one_idempotency_key_create_one_job_and_never_fail() {
+    let p = Platform::start().await;
+    let token = p.service_token();
+    let body = json!({ "jobs": [{ "job_type": "system.noop", "idempotency_key": "tick-race" }] });
+    let answers = futures::future::join_all(
+        (0..12).map(|_| p.post("/api/v1/worker/queue/enqueue", Some(&token), body.clone())),
+    )
+    .await;
+    for a in &answers {
+        a.assert_ok(200);
+    }
+    let created = answers
+        .iter()
+        .filter(|a| a.body["data"][0]["created"] == true)
+        .count();
+    assert_eq!(created, 1, "exactly one request created the job");
+    let ids: HashSet<&str> = answers
+        .iter()
+        .filter_map(|a| a.body["data"][0]["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 1, "every request answers the same job");
+    assert_eq!(
+        p.count(
+            "SELECT count(*) FROM jobs WHERE idempotency_key = 'tick-race'",
+            &[]
+        )
+        .await,
+        1
+    );
+}

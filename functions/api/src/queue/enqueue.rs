@@ -108,19 +108,16 @@ pub async fn enqueue(api: &Api, c: &dyn Conn, job: &NewJob) -> Result<Enqueued, 
             ],
         )
         .await;
-    match inserted {
-        Ok(0) => Ok(Enqueued::UnknownQueue),
-        Ok(_) => Ok(Enqueued::Created(id)),
-        // Another request inserted the same key between our look-up and our insert. Inside a
-        // transaction the statement's failure aborts it, so the caller must retry; outside one,
-        // the winner is visible now.
-        Err(e) if e.is_unique_violation("jobs_idempotency_key_idx") => match &job.idempotency_key {
+    match inserted? {
+        0 => match &job.idempotency_key {
+            // Lost a race for the key (the insert waited for the winner to commit, so its job is
+            // visible now), or the queue does not exist.
             Some(key) => Ok(existing(c, key, &hash, now)
                 .await?
-                .unwrap_or(Enqueued::KeyConflict)),
-            None => Err(e),
+                .unwrap_or(Enqueued::UnknownQueue)),
+            None => Ok(Enqueued::UnknownQueue),
         },
-        Err(e) => Err(e),
+        _ => Ok(Enqueued::Created(id)),
     }
 }
 

@@ -117,6 +117,7 @@ RETURNING id
 
 -- name: JobInsert
 -- Selecting from queues both takes the queue's priority and inserts nothing for an unknown queue.
+-- No row back means: an unknown queue, or an idempotency key another enqueue holds.
 -- The notification is delivered at commit (and never for a rolled-back insert); identical ones
 -- within a transaction are delivered once, so a bulk enqueue wakes claimers once per queue.
 WITH inserted AS (
@@ -126,6 +127,10 @@ WITH inserted AS (
            $7::text::job_state, $8::int, $9::timestamptz, $10::text, $11::bytea, $12::timestamptz, $12::timestamptz
       FROM queues q
      WHERE q.name = $3::text
+    -- A racing enqueue of the same key: wait for it, insert nothing, never abort the caller's
+    -- transaction; the caller then finds the winner's job.
+    ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL AND state NOT IN ('completed', 'dead', 'cancelled')
+    DO NOTHING
     RETURNING queue, state
 )
 -- One row per inserted job (so the row count says whether the queue existed), notifying for
