@@ -55,12 +55,11 @@ impl ApiRequest {
                 ));
             }
         }
-        let value: serde_json::Value = if self.body.iter().all(u8::is_ascii_whitespace) {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::bad_request("the body must be a JSON object"));
-        } else {
-            serde_json::from_slice(&self.body)
-                .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?
-        };
+        }
+        let value: serde_json::Value = serde_json::from_slice(&self.body)
+            .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
         if !value.is_object() {
             return Err(ApiError::bad_request("the body must be a JSON object"));
         }
