@@ -103,6 +103,18 @@ pub trait Cache: MaybeSend + MaybeSync {
     async fn del(&self, key: &str) -> Result<(), CacheError>;
     /// A round trip, for readiness checks.
     async fn ping(&self) -> Result<(), CacheError>;
+    /// Adds each `(key, by)` to its counter in one round trip, setting `ttl_seconds` on counters
+    /// the call creates. Returns the new values in order.
+    async fn incr_many_with_ttl(&self, counters: &[(String, i64)], ttl_seconds: u64) -> Result<Vec<i64>, CacheError>;
+    /// The values of many keys in one round trip (absent keys are `None`), in order.
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, CacheError>;
+    /// Sets a key with an expiry, replacing any value.
+    async fn set_ex(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<(), CacheError>;
+    /// Prepends values to lists and trims each list to its newest `keep`, all in one round trip.
+    /// Within a list, the last value given ends up first.
+    async fn push_capped(&self, lists: &[(String, Vec<String>)], keep: usize) -> Result<(), CacheError>;
+    /// Up to `limit` values of a list, newest first.
+    async fn list(&self, key: &str, limit: usize) -> Result<Vec<String>, CacheError>;
 }
 }
 

@@ -134,5 +134,57 @@ impl Cache for RedisCache {
     async fn ping(&self) -> Result<(), CacheError> {
         self.call(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await }).await.map(drop)
     }
+
+    async fn incr_many_with_ttl(&self, counters: &[(String, i64)], ttl_seconds: u64) -> Result<Vec<i64>, CacheError> {
+        if counters.is_empty() {
+            return Ok(Vec::new());
+        }
+        // As in `incr_with_ttl`: each counter is created with its expiry inside one MULTI.
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for (key, by) in counters {
+            let key = self.key(key);
+            pipe.cmd("SET").arg(&key).arg(0).arg("EX").arg(ttl_seconds).arg("NX").ignore()
+                .cmd("INCRBY").arg(&key).arg(*by);
+        }
+        self.call(|mut c| async move { pipe.query_async(&mut c).await }).await
+    }
+
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, CacheError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut cmd = redis::cmd("MGET");
+        for key in keys {
+            cmd.arg(self.key(key));
+        }
+        self.call(|mut c| async move { cmd.query_async(&mut c).await }).await
+    }
+
+    async fn set_ex(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<(), CacheError> {
+        let cmd = redis::cmd("SET").arg(self.key(key)).arg(value).arg("EX").arg(ttl_seconds).to_owned();
+        self.call(|mut c| async move { cmd.query_async::<String>(&mut c).await }).await.map(drop)
+    }
+
+    async fn push_capped(&self, lists: &[(String, Vec<String>)], keep: usize) -> Result<(), CacheError> {
+        if lists.iter().all(|(_, v)| v.is_empty()) {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for (key, values) in lists.iter().filter(|(_, v)| !v.is_empty()) {
+            let key = self.key(key);
+            pipe.cmd("LPUSH").arg(&key).arg(values).ignore()
+                .cmd("LTRIM").arg(&key).arg(0).arg(keep.saturating_sub(1)).ignore();
+        }
+        self.call(|mut c| async move { pipe.query_async::<()>(&mut c).await }).await
+    }
+
+    async fn list(&self, key: &str, limit: usize) -> Result<Vec<String>, CacheError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let cmd = redis::cmd("LRANGE").arg(self.key(key)).arg(0).arg(limit - 1).to_owned();
+        self.call(|mut c| async move { cmd.query_async(&mut c).await }).await
+    }
 }
 }

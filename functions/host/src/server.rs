@@ -251,6 +251,15 @@ impl Cache for NoCache {
     async fn ttl(&self, _: &str) -> Result<Option<u64>, CacheError> { Err(unconfigured()) }
     async fn del(&self, _: &str) -> Result<(), CacheError> { Err(unconfigured()) }
     async fn ping(&self) -> Result<(), CacheError> { Err(unconfigured()) }
+    async fn incr_many_with_ttl(&self, _: &[(String, i64)], _: u64) -> Result<Vec<i64>, CacheError> {
+        Err(unconfigured())
+    }
+    async fn get_many(&self, _: &[String]) -> Result<Vec<Option<String>>, CacheError> { Err(unconfigured()) }
+    async fn set_ex(&self, _: &str, _: &str, _: u64) -> Result<(), CacheError> { Err(unconfigured()) }
+    async fn push_capped(&self, _: &[(String, Vec<String>)], _: usize) -> Result<(), CacheError> {
+        Err(unconfigured())
+    }
+    async fn list(&self, _: &str, _: usize) -> Result<Vec<String>, CacheError> { Err(unconfigured()) }
 }
 }
 
