@@ -73,6 +73,9 @@ pub const JOB_TYPES: &[&str] = &[
     "system.noop",
     "system.sleep",
     "system.fail",
+    // Diagnostic with a side effect: enqueue one `system.noop` child once per `{"key": K}`
+    // (guarded by the idempotency helpers), then sleep `{"ms": N}`.
+    "system.spawn",
     // Platform maintenance, enqueued by the scheduler: rescue expired leases; delete completed
     // jobs past retention (`{"older_than_seconds": N}`, default 7 days).
     "maintenance.rescue",

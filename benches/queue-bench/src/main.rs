@@ -114,7 +114,11 @@ async fn run(cli: &Cli, db_url: &str) -> Result<serde_json::Value> {
     let mut left = cli.jobs;
     while left > 0 {
         let n = left.min(BATCH);
-        let jobs = (0..n).map(|_| noop(serde_json::json!({}))).collect();
+        // Distinct arguments: 20,000 runs of identical ones within a minute would be a runaway
+        // loop, and deferred.
+        let jobs = (0..n)
+            .map(|i| noop(serde_json::json!({ "n": i })))
+            .collect();
         client
             .enqueue(jobs)
             .await

@@ -20,6 +20,32 @@ pub struct ApiConfig {
     pub login_failure_window: u64,
     /// Largest request body, bytes (adapters enforce it while reading).
     pub max_body_bytes: usize,
+    /// When a job type running in a loop is stopped.
+    pub runaway: RunawayPolicy,
+}
+
+/// Runaway loop detection: a job type that runs more than `max_runs` times within
+/// `window_seconds` for the same arguments (and account) is disabled for `disable_seconds`;
+/// its jobs claimed meanwhile wait that long without spending an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunawayPolicy {
+    /// Runs allowed per window; 0 turns detection off.
+    pub max_runs: u32,
+    /// The counting window, seconds (it starts at the first run counted).
+    pub window_seconds: u64,
+    /// How long a tripped job type and arguments stay disabled, seconds.
+    pub disable_seconds: u64,
+}
+
+impl Default for RunawayPolicy {
+    /// ARCHITECTURE.md's values: more than 5 runs a minute disables for 5 minutes.
+    fn default() -> Self {
+        Self {
+            max_runs: 5,
+            window_seconds: 60,
+            disable_seconds: 300,
+        }
+    }
 }
 
 impl ApiConfig {
@@ -34,6 +60,7 @@ impl ApiConfig {
             login_max_failures_per_ip: 50,
             login_failure_window: 15 * 60,
             max_body_bytes: 1024 * 1024,
+            runaway: RunawayPolicy::default(),
         }
     }
 }
@@ -59,6 +86,7 @@ impl std::fmt::Debug for ApiConfig {
             .field("login_max_failures_per_ip", &self.login_max_failures_per_ip)
             .field("login_failure_window", &self.login_failure_window)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("runaway", &self.runaway)
             .finish()
     }
 }

@@ -31,7 +31,7 @@ use chrono::{DateTime, Utc};
 use shared::tokens;
 use uuid::Uuid;
 
-pub use crate::config::ApiConfig;
+pub use crate::config::{ApiConfig, RunawayPolicy};
 use crate::context::{Ctx, Principal};
 use crate::error::{ApiError, ApiResult};
 pub use crate::http::{ApiRequest, ApiResponse};

@@ -35,6 +35,7 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<users::UpdateUserRequest>()
         .schema_from::<jobs::Job>()
         .schema_from::<jobs::JobError>()
+        .schema_from::<jobs::JobRun>()
         .schema_from::<shared::job::JobState>()
         .schema_from::<jobs::EnqueueRequest>()
         .schema_from::<jobs::QueueSummary>()

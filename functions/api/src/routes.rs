@@ -46,6 +46,7 @@ pub enum RouteId {
     AdminJobGet,
     AdminJobRetry,
     AdminJobDiscard,
+    AdminJobTypeRuns,
     WorkerClaim,
     WorkerClaimById,
     WorkerHeartbeat,
@@ -324,6 +325,15 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("queue")
     .responds(200, "Job"),
     route(
+        R::AdminJobTypeRuns,
+        Method::GET,
+        "/api/v1/admin/job_types/{job_type}/runs",
+        User(Some(Permission::JobsRead)),
+        "The newest 20 runs of a job type: start, duration, outcome (execution tracking)",
+    )
+    .tag("queue")
+    .list_of("JobRun"),
+    route(
         R::WorkerClaim,
         Method::POST,
         "/api/v1/worker/queue/claim",
@@ -459,6 +469,7 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::AdminJobGet => jobs::get(ctx).await,
         R::AdminJobRetry => jobs::retry(ctx).await,
         R::AdminJobDiscard => jobs::discard(ctx).await,
+        R::AdminJobTypeRuns => jobs::runs(ctx).await,
         R::WorkerClaim => worker::claim(ctx).await,
         R::WorkerClaimById => worker::claim_by_id(ctx).await,
         R::WorkerHeartbeat => worker::heartbeat(ctx).await,

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
+use powernode_api::RunawayPolicy;
+
 use crate::secrets::Secrets;
 
 /// Everything `serve` needs.
@@ -30,6 +32,9 @@ pub struct HostConfig {
     pub admin: Option<(String, String)>,
     /// The queue consumers run beside the API; `None` with `POWERNODE_CONSUMERS=off`.
     pub consumers: Option<ConsumerSettings>,
+    /// `POWERNODE_RUNAWAY_MAX_RUNS` (0: off), `POWERNODE_RUNAWAY_WINDOW_SECONDS`,
+    /// `POWERNODE_RUNAWAY_DISABLE_SECONDS`; defaults 5 runs a minute, disabled 5 minutes.
+    pub runaway: RunawayPolicy,
 }
 
 /// The built-in consumers of `powernode serve`.
@@ -82,7 +87,17 @@ impl HostConfig {
             (Some(email), Some(password)) => Some((email, password)),
             _ => None,
         };
+        let defaults = RunawayPolicy::default();
+        let runaway = RunawayPolicy {
+            max_runs: number("POWERNODE_RUNAWAY_MAX_RUNS", defaults.max_runs)?,
+            window_seconds: number("POWERNODE_RUNAWAY_WINDOW_SECONDS", defaults.window_seconds)?,
+            disable_seconds: number(
+                "POWERNODE_RUNAWAY_DISABLE_SECONDS",
+                defaults.disable_seconds,
+            )?,
+        };
         Ok(Self {
+            runaway,
             http_addr,
             data_dir,
             database_url,
@@ -106,6 +121,16 @@ impl HostConfig {
                 }),
             },
         })
+    }
+}
+
+/// A numeric environment variable, or `default` when unset.
+fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T> {
+    match var(name) {
+        Some(v) => v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name} must be a whole number")),
+        None => Ok(default),
     }
 }
 

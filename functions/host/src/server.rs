@@ -59,10 +59,11 @@ fn api_with(
         passwords: Arc::new(BlockingArgon2),
         job_signal,
     };
-    let api_config = ApiConfig::new(
+    let mut api_config = ApiConfig::new(
         config.secrets.jwt_secret.clone().into_bytes(),
         config.secrets.worker_service_token.clone().into_bytes(),
     );
+    api_config.runaway = config.runaway;
     Ok(Arc::new(Api::new(api_config, ports)))
 }
 

@@ -1,4 +1,5 @@
 //! Job types, one file per family.
 
 pub mod maintenance;
+pub mod spawn;
 pub mod system;

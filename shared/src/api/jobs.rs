@@ -55,6 +55,26 @@ pub struct JobError {
     pub error: String,
 }
 
+/// One run of a job type, as execution tracking keeps it (the newest 20 per job type).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobRun {
+    /// The job.
+    pub job_id: Uuid,
+    /// Its queue.
+    pub queue: String,
+    /// Which attempt this run was.
+    pub attempt: i64,
+    /// When the run started (the claim).
+    pub started_at: DateTime<Utc>,
+    /// How long until the consumer reported the outcome, in milliseconds.
+    pub duration_ms: i64,
+    /// `completed`, `retryable` (failed, will run again) or `dead`.
+    pub outcome: String,
+    /// The error the consumer reported, for a failed run.
+    pub error: Option<String>,
+}
+
 /// `POST /api/v1/admin/jobs`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

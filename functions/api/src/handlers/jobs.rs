@@ -28,6 +28,11 @@ pub async fn get(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     Ok(Reply::ok(&jobs::get(ctx, ctx.param_id("id", "job")?).await?)?.into())
 }
 
+pub async fn runs(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let job_type = ctx.param("job_type").unwrap_or_default();
+    Ok(Reply::ok(&jobs::runs(ctx, job_type).await?)?.into())
+}
+
 pub async fn retry(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     Ok(Reply::ok(&jobs::retry(ctx, ctx.param_id("id", "job")?).await?)?.into())
 }

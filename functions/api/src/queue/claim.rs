@@ -9,6 +9,22 @@ use crate::Api;
 use crate::db::DbError;
 use crate::store::sql;
 
+/// A claimed job and the hash of its arguments (runaway detection counts runs by it).
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// What the consumer gets.
+    pub job: ClaimedJob,
+    /// MD5 of the arguments' canonical text: identifies "the same arguments", not a secret.
+    pub args_hash: String,
+}
+
+fn claimed(row: &crate::db::Row) -> Result<Claimed, DbError> {
+    Ok(Claimed {
+        job: rows::claimed(row)?,
+        args_hash: row.get("args_hash")?,
+    })
+}
+
 /// Claims up to `limit` due jobs from `queues` for `worker`, leased for `lease_seconds`.
 pub async fn claim(
     api: &Api,
@@ -16,7 +32,7 @@ pub async fn claim(
     limit: i64,
     lease_seconds: i64,
     worker: &str,
-) -> Result<Vec<ClaimedJob>, DbError> {
+) -> Result<Vec<Claimed>, DbError> {
     let now = api.now();
     let rows = api
         .db()
@@ -31,7 +47,7 @@ pub async fn claim(
             ],
         )
         .await?;
-    rows.iter().map(rows::claimed).collect()
+    rows.iter().map(claimed).collect()
 }
 
 /// Claims one job by id (push transports deliver ids); `None` if it is not claimable.
@@ -40,7 +56,7 @@ pub async fn claim_by_id(
     id: Uuid,
     lease_seconds: i64,
     worker: &str,
-) -> Result<Option<ClaimedJob>, DbError> {
+) -> Result<Option<Claimed>, DbError> {
     let now = api.now();
     let rows = api
         .db()
@@ -54,5 +70,5 @@ pub async fn claim_by_id(
             ],
         )
         .await?;
-    rows.first().map(rows::claimed).transpose()
+    rows.first().map(claimed).transpose()
 }

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use uuid::Uuid;
 
+use super::executions::{self, Finished};
 use crate::Api;
 use crate::db::DbError;
 use crate::store::sql;
@@ -31,12 +32,27 @@ pub async fn complete(
             ],
         )
         .await?;
+    let now = api.now();
     let mut done = HashSet::with_capacity(rows.len());
+    let mut finished = Vec::with_capacity(rows.len());
     for r in &rows {
         let (queue, job_type): (String, String) = (r.get("queue")?, r.get("job_type")?);
         api.metrics()
             .record_job(&queue, &job_type, "completed", r.get("run_seconds")?);
-        done.insert(r.get("id")?);
+        let id: Uuid = r.get("id")?;
+        done.insert(id);
+        finished.push(Finished::new(
+            id,
+            queue,
+            job_type,
+            r.get("account_id")?,
+            r.get("attempts")?,
+            r.get("started_at")?,
+            now,
+            "completed",
+            None,
+        ));
     }
+    executions::record(api, finished).await;
     Ok(done)
 }

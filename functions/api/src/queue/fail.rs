@@ -8,6 +8,7 @@ use shared::job::JobState;
 use shared::retry_policy::backoff_seconds;
 use uuid::Uuid;
 
+use super::executions::{self, Finished};
 use crate::Api;
 use crate::db::DbError;
 use crate::store::sql;
@@ -38,7 +39,7 @@ pub async fn fail(
         .query(sql::JOB_FAIL_LOCK, &[ids.into(), worker.into(), now.into()])
         .await?;
     let mut attempts: HashMap<Uuid, (i64, i64)> = HashMap::new();
-    let mut labels: HashMap<Uuid, (String, String, f64)> = HashMap::new();
+    let mut labels: HashMap<Uuid, Labels> = HashMap::new();
     for row in &held {
         attempts.insert(
             row.get("id")?,
@@ -46,13 +47,16 @@ pub async fn fail(
         );
         labels.insert(
             row.get("id")?,
-            (
-                row.get("queue")?,
-                row.get("job_type")?,
-                row.get("run_seconds")?,
-            ),
+            Labels {
+                queue: row.get("queue")?,
+                job_type: row.get("job_type")?,
+                account_id: row.get("account_id")?,
+                started_at: row.get("started_at")?,
+                run_seconds: row.get("run_seconds")?,
+            },
         );
     }
+    let mut errors: HashMap<Uuid, String> = HashMap::new();
     let mut out = HashMap::new();
     for f in failures {
         let Some(&(made, allowed)) = attempts.get(&f.id) else {
@@ -70,6 +74,7 @@ pub async fn fail(
             )
         };
         let error: String = f.error.chars().take(4000).collect();
+        errors.insert(f.id, error.clone());
         tx.execute(
             sql::JOB_FAIL,
             &[
@@ -84,11 +89,34 @@ pub async fn fail(
         out.insert(f.id, (state, run_at));
     }
     tx.commit().await?;
+    let mut finished = Vec::with_capacity(out.len());
     for (id, (state, _)) in &out {
-        if let Some((queue, job_type, seconds)) = labels.get(id) {
+        if let Some(l) = labels.remove(id) {
             api.metrics()
-                .record_job(queue, job_type, state.as_str(), *seconds);
+                .record_job(&l.queue, &l.job_type, state.as_str(), l.run_seconds);
+            let made = attempts.get(id).map_or(0, |(made, _)| *made);
+            finished.push(Finished::new(
+                *id,
+                l.queue,
+                l.job_type,
+                l.account_id,
+                made,
+                l.started_at,
+                now,
+                state.as_str(),
+                errors.remove(id),
+            ));
         }
     }
+    executions::record(api, finished).await;
     Ok(out)
+}
+
+/// What a failure is filed under, read while locking the job.
+struct Labels {
+    queue: String,
+    job_type: String,
+    account_id: Option<Uuid>,
+    started_at: DateTime<Utc>,
+    run_seconds: f64,
 }

@@ -1,17 +1,20 @@
 //! The durable queue's store, on the API side (consumers reach it only through the worker
 //! routes). One file per concept: `enqueue` (in the caller's transaction), `claim` (leases),
 //! `complete`, `fail` (the retry policy), `lease` (heartbeat, snooze), `rescuer` (expired
-//! leases), `pruner` (retention), `admin` (operators' views and actions). SQL lives in `src/sql/jobs.sql`.
+//! leases), `pruner` (retention), `runaway` (loop detection at claim time), `executions` (the newest runs
+//! per job type), `admin` (operators' views and actions). SQL lives in `src/sql/jobs.sql`.
 
 pub mod admin;
 pub mod claim;
 pub mod complete;
 pub mod enqueue;
+pub mod executions;
 pub mod fail;
 pub mod lease;
 pub mod pruner;
 pub mod rescuer;
 mod rows;
+pub mod runaway;
 
 /// Longest lease a claim may ask for.
 pub const MAX_LEASE_SECONDS: i64 = 3600;

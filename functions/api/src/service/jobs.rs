@@ -7,7 +7,8 @@ use chrono::Duration;
 use shared::api::jobs::{
     BatchOutcome, ClaimByIdRequest, ClaimRequest, ClaimedJob, CompleteRequest, Enqueue,
     EnqueueBatchRequest, EnqueueRequest, FailRequest, HeartbeatRequest, IdempotencyRequest,
-    IdempotencyState, Job, PruneReport, PruneRequest, QueueSummary, RescueReport, SnoozeRequest,
+    IdempotencyState, Job, JobRun, PruneReport, PruneRequest, QueueSummary, RescueReport,
+    SnoozeRequest,
 };
 use shared::job::{self, JobState};
 use shared::pagination::{PageRequest, Pagination};
@@ -97,6 +98,14 @@ pub async fn discard(ctx: &Ctx<'_>, id: Uuid) -> ApiResult<Job> {
         )));
     }
     get(ctx, id).await
+}
+
+/// The newest runs of a registered job type (the caller's account's, unless platform admin).
+pub async fn runs(ctx: &Ctx<'_>, job_type: &str) -> ApiResult<Vec<JobRun>> {
+    if !job::is_registered(job_type) {
+        return Err(ApiError::not_found("job type"));
+    }
+    Ok(queue::executions::recent(ctx.api, job_type, scope(ctx)?).await?)
 }
 
 /// Pauses or resumes a queue (platform admins only: queues are shared by every account).
@@ -290,7 +299,14 @@ pub async fn claim(ctx: &Ctx<'_>, req: ClaimRequest) -> ApiResult<Vec<ClaimedJob
     let deadline = api.now() + Duration::seconds(wait);
     loop {
         let generation = signal.generation();
-        let jobs = queue::claim::claim(api, queues.clone(), limit, lease_seconds, &worker).await?;
+        let claimed =
+            queue::claim::claim(api, queues.clone(), limit, lease_seconds, &worker).await?;
+        let took_some = !claimed.is_empty();
+        let jobs = queue::runaway::screen(api, &worker, claimed).await?;
+        if jobs.is_empty() && took_some {
+            // Everything taken was deferred as a runaway; others may be due right behind them.
+            continue;
+        }
         let remaining = (deadline - api.now()).to_std().unwrap_or_default();
         if !jobs.is_empty() || remaining.is_zero() || !signal.can_wait() {
             return Ok(jobs);
@@ -312,7 +328,9 @@ pub async fn claim_by_id(
     let lease_seconds = lease(&mut checks, req.lease_seconds);
     let worker = worker_id(&mut checks, &req.worker_id);
     checks.finish()?;
-    Ok(queue::claim::claim_by_id(ctx.api, id, lease_seconds, &worker).await?)
+    let claimed = queue::claim::claim_by_id(ctx.api, id, lease_seconds, &worker).await?;
+    let mut run = queue::runaway::screen(ctx.api, &worker, claimed.into_iter().collect()).await?;
+    Ok(run.pop())
 }
 
 fn outcomes(ids: &[Uuid], done: &HashSet<Uuid>, state: JobState) -> Vec<BatchOutcome> {

@@ -28,9 +28,12 @@ UPDATE jobs j
        lease_owner = $4::text, lease_expires_at = $5::timestamptz, updated_at = $2::timestamptz
   FROM next
  WHERE j.id = next.id
-RETURNING j.id, j.queue, j.job_type, j.args, j.attempts, j.max_attempts, j.lease_expires_at, j.account_id
+RETURNING j.id, j.queue, j.job_type, j.args, j.attempts, j.max_attempts, j.lease_expires_at, j.account_id,
+          md5(j.args::text) AS args_hash
 
 -- name: JobClaimById
+-- As JobClaim, for one job. (args_hash: jsonb's text form is canonical, so equal arguments
+-- hash equally; runaway detection counts runs by it.)
 WITH next AS (
     SELECT j.id
       FROM jobs j
@@ -45,7 +48,8 @@ UPDATE jobs j
        lease_owner = $3::text, lease_expires_at = $4::timestamptz, updated_at = $2::timestamptz
   FROM next
  WHERE j.id = next.id
-RETURNING j.id, j.queue, j.job_type, j.args, j.attempts, j.max_attempts, j.lease_expires_at, j.account_id
+RETURNING j.id, j.queue, j.job_type, j.args, j.attempts, j.max_attempts, j.lease_expires_at, j.account_id,
+          md5(j.args::text) AS args_hash
 
 -- name: JobComplete
 -- One statement for a whole batch: results arrive as one JSON array in the order of the ids.
@@ -55,7 +59,7 @@ UPDATE jobs j
   FROM (SELECT u.id, $3::jsonb -> (u.n::int - 1) AS result
           FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, n)) r
  WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $4::text
-RETURNING j.id, j.queue, j.job_type,
+RETURNING j.id, j.queue, j.job_type, j.attempts, j.account_id, COALESCE(j.attempted_at, $2::timestamptz) AS started_at,
           COALESCE(EXTRACT(EPOCH FROM ($2::timestamptz - j.attempted_at)), 0)::float8 AS run_seconds
 
 -- name: JobCountsByQueue
@@ -68,6 +72,16 @@ SELECT queue,
  WHERE ($2::uuid IS NULL OR account_id = $2::uuid)
  GROUP BY 1, 2
 
+-- name: JobDefer
+-- Gives claimed jobs back until $3 without spending their attempt (runaway loop detection), and
+-- says why in their history.
+UPDATE jobs
+   SET state = 'scheduled', run_at = $3::timestamptz, attempts = attempts - 1,
+       errors = errors || jsonb_build_array(jsonb_build_object(
+           'at', $2::timestamptz, 'attempt', attempts - 1, 'error', $4::text)),
+       lease_owner = NULL, lease_expires_at = NULL, updated_at = $2::timestamptz
+ WHERE id = ANY($1::uuid[]) AND state = 'running' AND lease_owner = $5::text
+
 -- name: JobDiscard
 UPDATE jobs
    SET state = 'dead', finalized_at = $2::timestamptz, updated_at = $2::timestamptz,
@@ -78,7 +92,8 @@ UPDATE jobs
 RETURNING id
 
 -- name: JobFailLock
-SELECT id, attempts, max_attempts, queue, job_type,
+SELECT id, attempts, max_attempts, queue, job_type, account_id,
+       COALESCE(attempted_at, $3::timestamptz) AS started_at,
        COALESCE(EXTRACT(EPOCH FROM ($3::timestamptz - attempted_at)), 0)::float8 AS run_seconds
   FROM jobs
  WHERE id = ANY($1::uuid[]) AND state = 'running' AND lease_owner = $2::text

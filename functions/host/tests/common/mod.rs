@@ -36,6 +36,8 @@ pub struct Platform {
 #[derive(Default)]
 pub struct Options {
     pub redis_url: Option<String>,
+    /// Runaway detection; the default policy unless given.
+    pub runaway: Option<powernode_api::RunawayPolicy>,
     pub admin: Option<(String, String)>,
     pub consumers: bool,
 }
@@ -83,6 +85,7 @@ impl Platform {
             consumers: options
                 .consumers
                 .then(powernode_host::config::ConsumerSettings::default),
+            runaway: options.runaway.unwrap_or_default(),
         };
         let running = powernode_host::start(config.clone())
             .await
