@@ -1,20 +1,21 @@
 //! The consumer loop: claim (long-poll), run with bounded concurrency, keep leases alive, settle
 //! outcomes in batches, and stop gracefully.
 //!
-//! Tasks: the claim loop (this function's body) holds one semaphore permit per job it runs;
-//! each job runs in its own task (a panic is caught and becomes a failure); a heartbeat task
+//! Tasks: the claim loop (`Consumer::run`) keeps one claim in flight and a small buffer of
+//! claimed jobs, and holds one semaphore permit per job it runs; each job runs in its own task (a panic is caught and becomes a failure); a heartbeat task
 //! extends the leases of jobs in flight; a settler batches completions and failures into as few
 //! API calls as possible. On shutdown: stop claiming, let jobs finish until the deadline, then
 //! abort the rest and give them back (snooze 0: their attempt is not spent).
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use shared::api::jobs::{ClaimedJob, Completion, Failure};
 use tokio::sync::{Semaphore, mpsc, watch};
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::breaker::{BACKEND_API, CircuitBreaker};
@@ -29,6 +30,10 @@ pub struct ConsumerConfig {
     pub queues: Vec<String>,
     /// Jobs run at once.
     pub concurrency: usize,
+    /// Most jobs claimed ahead of free slots (`None`: ten times `concurrency`, at most 1000).
+    /// The buffer adapts below this: it holds about what the jobs consume during two claim
+    /// round trips, so slow jobs are not hoarded and fast ones never wait for a claim.
+    pub prefetch: Option<usize>,
     /// Lease per claim; heartbeats renew it every third of it.
     pub lease_seconds: i64,
     /// Long-poll wait per claim when nothing is due.
@@ -49,6 +54,7 @@ impl ConsumerConfig {
         Self {
             queues,
             concurrency: 10,
+            prefetch: None,
             lease_seconds: 60,
             poll_wait_seconds: 2,
             shutdown_deadline: Duration::from_secs(30),
@@ -106,8 +112,20 @@ impl Consumer {
     }
 
     /// Runs until `stop` turns true, then drains and returns.
+    ///
+    /// Claims are pipelined: while jobs run, the next claim is already in flight, and a claim may
+    /// take jobs beyond the free slots, which wait (leased and heartbeated) in a local buffer.
+    /// So a slot that frees up is refilled from memory, not after a round trip.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let cfg = &self.config;
+        let max_prefetch = cfg
+            .prefetch
+            .unwrap_or((cfg.concurrency * 10).min(MAX_PREFETCH));
+        // Jobs run during the last immediate claim, doubled: what the buffer must cover.
+        let mut prefetch = 0usize;
+        let finished = Arc::new(AtomicU64::new(0));
+        let mut finished_at_claim = 0u64;
+        let mut claim_waits = false;
         let permits = Arc::new(Semaphore::new(cfg.concurrency));
         let in_flight: Arc<Mutex<HashSet<Uuid>>> = Arc::default();
         let (settle_tx, settle_rx) = mpsc::unbounded_channel::<Settled>();
@@ -126,76 +144,99 @@ impl Consumer {
             hb_stop_rx,
         ));
         let mut running: JoinSet<()> = JoinSet::new();
+        let mut ready: VecDeque<ClaimedJob> = VecDeque::new();
+        let mut claiming: Option<JoinHandle<Result<Vec<ClaimedJob>, ClientError>>> = None;
+        let mut resume_at: Option<Instant> = None;
         let mut pause = Duration::from_millis(500);
-        tracing::info!(worker = %cfg.worker_id, queues = ?cfg.queues, concurrency = cfg.concurrency, "consumer started");
+        // After a claim that came back short the queue is drained: the next one long-polls.
+        let mut drained = true;
+        tracing::info!(worker = %cfg.worker_id, queues = ?cfg.queues, concurrency = cfg.concurrency, max_prefetch, "consumer started");
 
-        while !*stop.borrow() {
+        let mut stopping = false;
+        loop {
             while running.try_join_next().is_some() {}
-            let first = tokio::select! {
-                p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-                _ = stop.changed() => break,
-            };
-            let mut held = vec![first];
-            while let Ok(p) = permits.clone().try_acquire_owned() {
-                held.push(p);
+            stopping |= *stop.borrow();
+            if stopping && claiming.is_none() {
+                break;
             }
-            // The claim is never cancelled mid-request: an answer dropped on the floor would
-            // leave its jobs leased to nobody until the lease ran out.
-            let claim = self.breaker.call(with_api_retry(3, || {
-                self.client.claim(
-                    &cfg.worker_id,
-                    &cfg.queues,
-                    held.len(),
-                    cfg.lease_seconds,
-                    cfg.poll_wait_seconds,
-                )
-            }));
-            let jobs = match claim.await {
-                Ok(jobs) => {
-                    pause = Duration::from_millis(500);
-                    jobs
+            let room = (cfg.concurrency + prefetch)
+                .saturating_sub(running.len() + ready.len())
+                .min(MAX_CLAIM);
+            let may_claim = resume_at.is_none_or(|t| Instant::now() >= t);
+            if !stopping && claiming.is_none() && room > 0 && may_claim {
+                resume_at = None;
+                let wait = if drained { cfg.poll_wait_seconds } else { 0 };
+                claim_waits = wait > 0;
+                finished_at_claim = finished.load(Ordering::Relaxed);
+                claiming = Some(self.spawn_claim(room, wait));
+            }
+            tokio::select! {
+                // The claim is never cancelled mid-request: an answer dropped on the floor would
+                // leave its jobs leased to nobody until the lease ran out.
+                claimed = async { claiming.as_mut().expect("guarded by the condition").await }, if claiming.is_some() => {
+                    claiming = None;
+                    match claimed {
+                        Ok(Ok(jobs)) => {
+                            pause = Duration::from_millis(500);
+                            drained = jobs.len() < room;
+                            if !claim_waits {
+                                let during = finished.load(Ordering::Relaxed) - finished_at_claim;
+                                let during = usize::try_from(during).unwrap_or(usize::MAX);
+                                prefetch = during.saturating_mul(4).min(max_prefetch);
+                            }
+                            self.stats.claimed.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+                            let mut held = in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                            held.extend(jobs.iter().map(|j| j.id));
+                            ready.extend(jobs);
+                        }
+                        Ok(Err(e)) => {
+                            // The API is down or refusing: back off (longer while the breaker is
+                            // open); jobs wait safely in Postgres.
+                            let wait = if matches!(e, ClientError::CircuitOpen(_)) {
+                                BACKEND_API.cool_down
+                            } else {
+                                pause
+                            };
+                            tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "claim failed; backing off");
+                            pause = (pause * 2).min(Duration::from_secs(10));
+                            resume_at = Some(Instant::now() + wait);
+                        }
+                        Err(join) => {
+                            tracing::error!(error = %join, "claim task failed");
+                            resume_at = Some(Instant::now() + pause);
+                        }
+                    }
                 }
-                Err(e) => {
-                    // The API is down or refusing: back off (longer while the breaker is open),
-                    // holding nothing; jobs wait safely in Postgres.
-                    let wait = if matches!(e, ClientError::CircuitOpen(_)) {
-                        BACKEND_API.cool_down
-                    } else {
-                        pause
-                    };
-                    tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "claim failed; backing off");
-                    pause = (pause * 2).min(Duration::from_secs(10));
-                    drop(held);
-                    tokio::select! { _ = tokio::time::sleep(wait) => {}, _ = stop.changed() => {} }
-                    continue;
+                permit = permits.clone().acquire_owned(), if !ready.is_empty() && !stopping => {
+                    let (Ok(permit), Some(job)) = (permit, ready.pop_front()) else { continue };
+                    let registry = self.registry.clone();
+                    let settle_tx = settle_tx.clone();
+                    let in_flight = in_flight.clone();
+                    let finished = finished.clone();
+                    running.spawn(async move {
+                        let _permit = permit;
+                        let id = job.id;
+                        let outcome = run_one(registry, job).await;
+                        finished.fetch_add(1, Ordering::Relaxed);
+                        // Queue the outcome before forgetting the lease, so a heartbeat cannot
+                        // miss a job that is still unsettled.
+                        let _ = settle_tx.send(outcome);
+                        in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                    });
                 }
-            };
-            self.stats
-                .claimed
-                .fetch_add(jobs.len() as u64, Ordering::Relaxed);
-            for (job, permit) in jobs.into_iter().zip(held.drain(..)) {
-                in_flight
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(job.id);
-                let registry = self.registry.clone();
-                let settle_tx = settle_tx.clone();
-                let in_flight = in_flight.clone();
-                running.spawn(async move {
-                    let _permit = permit;
-                    let id = job.id;
-                    let outcome = run_one(registry, job).await;
-                    // Queue the outcome before forgetting the lease, so a heartbeat cannot
-                    // miss a job that is still unsettled.
-                    let _ = settle_tx.send(outcome);
-                    in_flight
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(&id);
-                });
+                // A finished job makes room for the next claim.
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+                _ = sleep_until(resume_at), if resume_at.is_some() && claiming.is_none() => {}
+                // A dropped sender means nobody can stop us any more: stop now.
+                changed = stop.changed(), if !stopping => stopping = changed.is_err(),
             }
         }
 
+        // Jobs claimed but never started go back at once (their attempt is not spent).
+        let unstarted: Vec<Uuid> = ready.drain(..).map(|j| j.id).collect();
+        if !unstarted.is_empty() {
+            self.give_back(&in_flight, unstarted).await;
+        }
         tracing::info!(
             in_flight = running.len(),
             "consumer stopping: no new claims; draining"
@@ -210,25 +251,15 @@ impl Consumer {
             let left: Vec<Uuid> = in_flight
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .drain()
+                .iter()
+                .copied()
                 .collect();
             if !left.is_empty() {
                 tracing::warn!(
                     count = left.len(),
                     "jobs still running at the deadline; giving them back"
                 );
-                match with_api_retry(3, || self.client.snooze(&cfg.worker_id, left.clone(), 0))
-                    .await
-                {
-                    Ok(_) => {
-                        self.stats
-                            .released
-                            .fetch_add(left.len() as u64, Ordering::Relaxed);
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "could not give jobs back; their leases will expire")
-                    }
-                }
+                self.give_back(&in_flight, left).await;
             }
         }
         drop(settle_tx);
@@ -240,6 +271,52 @@ impl Consumer {
             failed = self.stats.failed.load(Ordering::Relaxed),
             "consumer stopped"
         );
+    }
+
+    /// A claim for up to `limit` jobs, long-polling `wait` seconds, in its own task.
+    fn spawn_claim(
+        &self,
+        limit: usize,
+        wait: i64,
+    ) -> JoinHandle<Result<Vec<ClaimedJob>, ClientError>> {
+        let client = self.client.clone();
+        let breaker = self.breaker.clone();
+        let worker = self.config.worker_id.clone();
+        let queues = self.config.queues.clone();
+        let lease = self.config.lease_seconds;
+        tokio::spawn(async move {
+            breaker
+                .call(with_api_retry(3, || {
+                    client.claim(&worker, &queues, limit, lease, wait)
+                }))
+                .await
+        })
+    }
+
+    /// Gives held jobs back (snooze 0: their attempt is not spent) and forgets them.
+    async fn give_back(&self, in_flight: &Mutex<HashSet<Uuid>>, ids: Vec<Uuid>) {
+        let worker = &self.config.worker_id;
+        match with_api_retry(3, || self.client.snooze(worker, ids.clone(), 0)).await {
+            Ok(_) => {
+                self.stats
+                    .released
+                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, count = ids.len(), "could not give jobs back; their leases will expire")
+            }
+        }
+        let mut held = in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        for id in &ids {
+            held.remove(id);
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -271,6 +348,11 @@ fn failure(id: Uuid, e: &JobError) -> Failure {
         discard: Some(matches!(e, JobError::Abort(_))),
     }
 }
+
+/// Most jobs one claim may ask for (the API's batch limit).
+const MAX_CLAIM: usize = 1000;
+/// Most jobs a consumer buffers ahead of its free slots by default.
+const MAX_PREFETCH: usize = 990;
 
 /// Most outcomes per settle call.
 const SETTLE_BATCH: usize = 500;

@@ -36,6 +36,10 @@ struct Cli {
     /// Jobs run at once.
     #[arg(long, default_value_t = 10)]
     concurrency: usize,
+    /// Most jobs claimed ahead of free slots (default ten times `--concurrency`, at most 990;
+    /// 0 turns prefetching off). The buffer adapts below it to how fast jobs finish.
+    #[arg(long)]
+    prefetch: Option<usize>,
     /// Lease per claim, seconds (renewed by heartbeats).
     #[arg(long, default_value_t = 60)]
     lease_seconds: i64,
@@ -68,6 +72,7 @@ async fn main() -> Result<()> {
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut config = ConsumerConfig::new(cli.queues);
     config.concurrency = cli.concurrency.max(1);
+    config.prefetch = cli.prefetch;
     config.lease_seconds = cli.lease_seconds;
     config.shutdown_deadline = Duration::from_secs(cli.shutdown_deadline);
     let consumer = Consumer::new(

@@ -116,7 +116,8 @@ async fn run(cli: &Cli, db_url: &str) -> Result<serde_json::Value> {
         let n = left.min(BATCH);
         // Distinct arguments: 20,000 runs of identical ones within a minute would be a runaway
         // loop, and deferred.
-        let jobs = (0..n)
+        let first = cli.jobs - left;
+        let jobs = (first..first + n)
             .map(|i| noop(serde_json::json!({ "n": i })))
             .collect();
         client

@@ -15,6 +15,16 @@ struct Consumer(Child);
 
 impl Consumer {
     fn start(p: &Platform, queue: &str, concurrency: usize, lease_seconds: u32) -> Self {
+        Self::start_with(p, queue, concurrency, lease_seconds, &[])
+    }
+
+    fn start_with(
+        p: &Platform,
+        queue: &str,
+        concurrency: usize,
+        lease_seconds: u32,
+        extra: &[&str],
+    ) -> Self {
         let bin = std::env::var("POWERNODE_JOBS_BIN")
             .expect("POWERNODE_JOBS_BIN is not set: run the tests through ./scripts/test, which builds powernode-jobs");
         let child = Command::new(bin)
@@ -26,6 +36,7 @@ impl Consumer {
                 "--lease-seconds",
                 &lease_seconds.to_string(),
             ])
+            .args(extra)
             .env("BACKEND_API_URL", &p.base)
             .env("WORKER_SERVICE_TOKEN", WORKER_SECRET)
             .env("RUST_LOG", "warn")
@@ -33,6 +44,25 @@ impl Consumer {
             .spawn()
             .expect("powernode-jobs starts");
         Self(child)
+    }
+
+    /// SIGTERM, then waits (at most `within`) for the process to exit; its exit status. Async:
+    /// the API it talks to while draining runs on this test's runtime.
+    async fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.0.try_wait() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still running {within:?} after SIGTERM"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     fn kill_9(&mut self) {
@@ -226,5 +256,48 @@ async fn consumers_ride_out_30_seconds_without_the_api_and_resume_by_themselves(
             .await,
         0,
         "nothing died of the outage"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_finishes_what_fits_in_the_deadline_and_gives_the_rest_back() {
+    let p = Platform::start().await;
+    let api = p.api();
+    let short = NewJob::new("system.sleep", json!({ "ms": 500 }));
+    let long = NewJob::new("system.sleep", json!({ "ms": 60_000 }));
+    enqueue::enqueue_many(api, api.db(), &[short, long])
+        .await
+        .expect("enqueue");
+    let mut consumer = Consumer::start_with(&p, "default", 2, 30, &["--shutdown-deadline", "2"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while p
+        .count("SELECT count(*) FROM jobs WHERE state = 'running'", &[])
+        .await
+        < 2
+    {
+        assert!(Instant::now() < deadline, "the consumer never claimed both");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = consumer.terminate(Duration::from_secs(15)).await;
+    assert!(status.success(), "{status}");
+    // The short job finished within the deadline; the long one was given back unspent.
+    let rows = p
+        .db
+        .query(
+            "SELECT args->>'ms', state::text, attempts, lease_owner FROM jobs ORDER BY (args->>'ms')::int",
+            &[],
+        )
+        .await
+        .expect("jobs");
+    let got: Vec<(String, String, i32, Option<String>)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("500".into(), "completed".into(), 1, None),
+            ("60000".into(), "scheduled".into(), 0, None),
+        ]
     );
 }
