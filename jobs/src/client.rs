@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 use shared::api::jobs::{
     BatchOutcome, ClaimRequest, ClaimedJob, CompleteRequest, Completion, Enqueue,
     EnqueueBatchRequest, EnqueueRequest, FailRequest, Failure, HeartbeatRequest,
-    IdempotencyRequest, IdempotencyState, PruneReport, PruneRequest, RescueReport, SnoozeRequest,
+    IdempotencyRequest, IdempotencyState, PruneReport, PruneRequest, RelayReport, RescueReport,
+    SnoozeRequest,
 };
 use shared::retry_policy::is_api_error_status;
 use shared::tokens::{ServiceClaims, sign_service};
@@ -202,6 +203,16 @@ impl BackendApiClient {
             .post("/api/v1/worker/idempotency/mark", &body, CALL_TIMEOUT)
             .await?;
         Ok(state.processed)
+    }
+
+    /// Re-announces jobs a push transport lost.
+    pub async fn relay(&self) -> Result<RelayReport, ClientError> {
+        self.post(
+            "/api/v1/worker/maintenance/relay",
+            &serde_json::json!({}),
+            CALL_TIMEOUT,
+        )
+        .await
     }
 
     /// Runs the lease rescuer.

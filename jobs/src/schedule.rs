@@ -38,6 +38,14 @@ pub const SCHEDULES: &[Schedule] = &[
         queue: "maintenance",
     },
     Schedule {
+        // Where a push transport announces jobs (the edge), re-announce what it lost; a no-op
+        // where consumers poll.
+        name: "relay_unannounced_jobs",
+        cron: "* * * * *",
+        job_type: "maintenance.relay",
+        queue: "maintenance",
+    },
+    Schedule {
         name: "prune_completed_jobs",
         cron: "17 * * * *",
         job_type: "maintenance.prune_jobs",
@@ -179,6 +187,7 @@ mod tests {
             names,
             [
                 ("rescue_expired_leases", at(10, 17, 0)),
+                ("relay_unannounced_jobs", at(10, 17, 0)),
                 ("prune_completed_jobs", at(10, 17, 0))
             ]
         );
@@ -189,8 +198,8 @@ mod tests {
         );
         assert_eq!(
             s.due(at(10, 20, 0)).len(),
-            1,
-            "after downtime, one catch-up tick, not three"
+            2,
+            "after downtime, one catch-up tick per minutely schedule, not three each"
         );
     }
 }

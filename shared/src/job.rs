@@ -79,6 +79,8 @@ pub const JOB_TYPES: &[&str] = &[
     // Platform maintenance, enqueued by the scheduler: rescue expired leases; delete completed
     // jobs past retention (`{"older_than_seconds": N}`, default 7 days).
     "maintenance.rescue",
+    // Re-announce claimable jobs a push transport lost (the edge; a no-op where consumers poll).
+    "maintenance.relay",
     "maintenance.prune_jobs",
 ];
 

@@ -37,7 +37,7 @@ use crate::error::{ApiError, ApiResult};
 pub use crate::http::{ApiRequest, ApiResponse};
 use crate::http::{Outcome, render_error, render_raw, render_success};
 use crate::metrics::Metrics;
-use crate::ports::{Cache, Clock, Db, JobSignal, PasswordHasher, Rng};
+use crate::ports::{Cache, Clock, Db, JobPush, JobSignal, PasswordHasher, Rng};
 use crate::routes::{Access, ROUTES, RouteDef};
 
 /// What a runtime provides.
@@ -55,6 +55,8 @@ pub struct Ports {
     pub passwords: Arc<dyn PasswordHasher>,
     /// Wakes long-polling claimers.
     pub job_signal: Arc<dyn JobSignal>,
+    /// Announces new jobs to push transports.
+    pub job_push: Arc<dyn JobPush>,
 }
 
 /// The API: construct once per process (or isolate), then `handle` every request.

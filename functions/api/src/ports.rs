@@ -175,3 +175,42 @@ impl JobSignal for NoJobSignal {
     async fn wait(&self, _since: u64, _timeout: std::time::Duration) {}
 }
 }
+
+/// A job that became claimable (or will at `delay_seconds`), as push transports announce it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadyJob {
+    /// The job; consumers claim it by id.
+    pub id: uuid::Uuid,
+    /// Its queue, which picks the transport's queue or channel.
+    pub queue: String,
+    /// Seconds until it is due (0: now).
+    pub delay_seconds: u32,
+}
+
+maybe_async_trait! {
+/// Push transports (a Cloudflare Queue, Spin's Redis trigger) hear of jobs after the transaction
+/// that created them commits. Natively consumers long-poll instead, and nothing is pushed.
+pub trait JobPush: MaybeSend + MaybeSync {
+    /// Whether this runtime pushes at all (the relay has nothing to do otherwise).
+    fn pushes(&self) -> bool;
+    /// Announces jobs. A runtime may send after the response (`wait_until`). A lost announcement
+    /// costs latency, not the job: the relay re-announces jobs left unclaimed, so this cannot fail
+    /// the request. Returns how many were handed to the transport.
+    async fn push(&self, jobs: Vec<ReadyJob>) -> usize;
+}
+}
+
+/// The push port of runtimes whose consumers poll.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoJobPush;
+
+maybe_async_trait! {
+impl JobPush for NoJobPush {
+    fn pushes(&self) -> bool {
+        false
+    }
+    async fn push(&self, _jobs: Vec<ReadyJob>) -> usize {
+        0
+    }
+}
+}

@@ -55,6 +55,7 @@ pub enum RouteId {
     WorkerSnooze,
     WorkerEnqueue,
     WorkerRescue,
+    WorkerRelay,
     WorkerPrune,
     WorkerIdempotencyCheck,
     WorkerIdempotencyMark,
@@ -413,6 +414,15 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("worker")
     .responds(200, "RescueReport"),
     route(
+        R::WorkerRelay,
+        Method::POST,
+        "/api/v1/worker/maintenance/relay",
+        Service,
+        "Re-announce jobs left unclaimed for a minute to the push transport (none natively)",
+    )
+    .tag("worker")
+    .responds(200, "RelayReport"),
+    route(
         R::WorkerPrune,
         Method::POST,
         "/api/v1/worker/maintenance/prune_jobs",
@@ -478,6 +488,7 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::WorkerSnooze => worker::snooze(ctx).await,
         R::WorkerEnqueue => worker::enqueue(ctx).await,
         R::WorkerRescue => worker::rescue(ctx).await,
+        R::WorkerRelay => worker::relay(ctx).await,
         R::WorkerPrune => worker::prune(ctx).await,
         R::WorkerIdempotencyCheck => worker::idempotency_check(ctx).await,
         R::WorkerIdempotencyMark => worker::idempotency_mark(ctx).await,

@@ -14,7 +14,7 @@ use jobs::job::Registry;
 use jobs::schedule::{SCHEDULES, Scheduler};
 use powernode_api::error::ApiError;
 use powernode_api::http::render_error;
-use powernode_api::ports::{Cache, CacheError, JobSignal, NoJobSignal};
+use powernode_api::ports::{Cache, CacheError, JobSignal, NoJobPush, NoJobSignal};
 use powernode_api::service::admin::{self, AdminSeed};
 use powernode_api::{Api, ApiConfig, ApiRequest, Ports, maybe_async_trait, migrate};
 use powernode_pg::pool::PgPool;
@@ -58,6 +58,7 @@ fn api_with(
         rng: Arc::new(OsRng),
         passwords: Arc::new(BlockingArgon2),
         job_signal,
+        job_push: Arc::new(NoJobPush),
     };
     let mut api_config = ApiConfig::new(
         config.secrets.jwt_secret.clone().into_bytes(),

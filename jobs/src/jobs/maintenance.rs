@@ -13,6 +13,7 @@ use crate::job::{Job, JobError, Registry};
 /// Registers the maintenance job types.
 pub fn register(r: &mut Registry, client: Arc<BackendApiClient>) {
     r.register(Arc::new(Rescue(client.clone())));
+    r.register(Arc::new(Relay(client.clone())));
     r.register(Arc::new(PruneJobs(client)));
 }
 
@@ -26,6 +27,20 @@ impl Job for Rescue {
     }
     async fn execute(&self, _job: &ClaimedJob) -> Result<Value, JobError> {
         let report = self.0.rescue().await?;
+        serde_json::to_value(report).map_err(|e| JobError::Abort(e.to_string()))
+    }
+}
+
+/// `maintenance.relay`: re-announce jobs a push transport lost.
+struct Relay(Arc<BackendApiClient>);
+
+#[async_trait]
+impl Job for Relay {
+    fn job_type(&self) -> &'static str {
+        "maintenance.relay"
+    }
+    async fn execute(&self, _job: &ClaimedJob) -> Result<Value, JobError> {
+        let report = self.0.relay().await?;
         serde_json::to_value(report).map_err(|e| JobError::Abort(e.to_string()))
     }
 }

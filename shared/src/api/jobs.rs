@@ -268,6 +268,14 @@ pub struct Enqueue {
     pub created: bool,
 }
 
+/// Answer of `POST /api/v1/worker/maintenance/relay`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RelayReport {
+    /// Jobs re-announced to the push transport (0 where consumers poll).
+    pub pushed: u64,
+}
+
 /// Answer of `POST /api/v1/worker/maintenance/rescue`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

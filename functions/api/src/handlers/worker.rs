@@ -38,6 +38,10 @@ pub async fn rescue(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     Ok(Reply::ok(&jobs::rescue(ctx).await?)?.into())
 }
 
+pub async fn relay(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    Ok(Reply::ok(&jobs::relay(ctx).await?)?.into())
+}
+
 pub async fn prune(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     Ok(Reply::ok(&jobs::prune(ctx, ctx.req.json()?).await?)?.into())
 }

@@ -1,7 +1,7 @@
 //! The durable queue's store, on the API side (consumers reach it only through the worker
 //! routes). One file per concept: `enqueue` (in the caller's transaction), `claim` (leases),
 //! `complete`, `fail` (the retry policy), `lease` (heartbeat, snooze), `rescuer` (expired
-//! leases), `pruner` (retention), `runaway` (loop detection at claim time), `executions` (the newest runs
+//! leases), `pruner` (retention), `push` (announcing jobs to push transports, and the relay), `runaway` (loop detection at claim time), `executions` (the newest runs
 //! per job type), `admin` (operators' views and actions). SQL lives in `src/sql/jobs.sql`.
 
 pub mod admin;
@@ -12,6 +12,7 @@ pub mod executions;
 pub mod fail;
 pub mod lease;
 pub mod pruner;
+pub mod push;
 pub mod rescuer;
 mod rows;
 pub mod runaway;

@@ -7,8 +7,8 @@ use chrono::Duration;
 use shared::api::jobs::{
     BatchOutcome, ClaimByIdRequest, ClaimRequest, ClaimedJob, CompleteRequest, Enqueue,
     EnqueueBatchRequest, EnqueueRequest, FailRequest, HeartbeatRequest, IdempotencyRequest,
-    IdempotencyState, Job, JobRun, PruneReport, PruneRequest, QueueSummary, RescueReport,
-    SnoozeRequest,
+    IdempotencyState, Job, JobRun, PruneReport, PruneRequest, QueueSummary, RelayReport,
+    RescueReport, SnoozeRequest,
 };
 use shared::job::{self, JobState};
 use shared::pagination::{PageRequest, Pagination};
@@ -204,6 +204,9 @@ pub async fn enqueue(ctx: &Ctx<'_>, req: EnqueueRequest) -> ApiResult<(Job, bool
         queue::enqueue::enqueue(ctx.api, ctx.api.db(), &new).await?,
         "",
     )?;
+    if created {
+        queue::push::announce(ctx.api, vec![(id, new.queue.clone(), new.run_at)]).await;
+    }
     let job = queue::admin::get(ctx.api, id, None)
         .await?
         .ok_or_else(|| ApiError::internal("enqueued job vanished"))?;
@@ -224,9 +227,15 @@ pub async fn enqueue_batch(ctx: &Ctx<'_>, req: EnqueueBatchRequest) -> ApiResult
     let tx = ctx.api.db().begin().await?;
     let outcomes = queue::enqueue::enqueue_many(ctx.api, &*tx, &jobs).await?;
     let mut out = Vec::with_capacity(outcomes.len());
-    for (i, outcome) in outcomes.into_iter().enumerate() {
+    let mut fresh = Vec::new();
+    for (i, (outcome, job)) in outcomes.into_iter().zip(&jobs).enumerate() {
         match enqueued_id(outcome, &format!("jobs[{i}].")) {
-            Ok((id, created)) => out.push(Enqueue { id, created }),
+            Ok((id, created)) => {
+                if created {
+                    fresh.push((id, job.queue.clone(), job.run_at));
+                }
+                out.push(Enqueue { id, created });
+            }
             Err(e) => {
                 let _ = tx.rollback().await;
                 return Err(e);
@@ -234,6 +243,7 @@ pub async fn enqueue_batch(ctx: &Ctx<'_>, req: EnqueueBatchRequest) -> ApiResult
         }
     }
     tx.commit().await?;
+    queue::push::announce(ctx.api, fresh).await;
     Ok(out)
 }
 
@@ -441,6 +451,14 @@ pub async fn rescue(ctx: &Ctx<'_>) -> ApiResult<RescueReport> {
     Ok(RescueReport {
         retried: r.retried as u64,
         dead: r.dead as u64,
+    })
+}
+
+/// Re-announces jobs a push transport lost (the scheduler's `maintenance.relay`).
+pub async fn relay(ctx: &Ctx<'_>) -> ApiResult<RelayReport> {
+    let pushed = queue::push::relay(ctx.api).await?;
+    Ok(RelayReport {
+        pushed: u64::try_from(pushed).unwrap_or(0),
     })
 }
 

@@ -242,3 +242,11 @@ RETURNING id
 
 -- name: JobNotifyQueues
 SELECT pg_notify('powernode_jobs', q) FROM unnest($1::text[]) AS q
+
+-- name: JobsOverdue
+-- Claimable since before $1 and still unclaimed: what the relay re-announces. Oldest first.
+SELECT id, queue
+  FROM jobs
+ WHERE state IN ('available', 'scheduled', 'retryable') AND run_at <= $1::timestamptz
+ ORDER BY run_at, id
+ LIMIT $2
