@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::api::jobs::{
-    BatchOutcome, ClaimRequest, ClaimedJob, CompleteRequest, Completion, Enqueue,
+    BatchOutcome, ClaimByIdRequest, ClaimRequest, ClaimedJob, CompleteRequest, Completion, Enqueue,
     EnqueueBatchRequest, EnqueueRequest, FailRequest, Failure, HeartbeatRequest,
     IdempotencyRequest, IdempotencyState, PruneReport, PruneRequest, RelayReport, RescueReport,
     SnoozeRequest,
@@ -169,6 +169,26 @@ impl BackendApiClient {
         ));
         self.post("/api/v1/worker/queue/claim", &body, timeout)
             .await
+    }
+
+    /// Claims one announced job by id; `None` when it is not claimable (taken, finished, not
+    /// due, or its queue paused).
+    pub async fn claim_by_id(
+        &self,
+        worker: &str,
+        id: Uuid,
+        lease_seconds: i64,
+    ) -> Result<Option<ClaimedJob>, ClientError> {
+        let body = ClaimByIdRequest {
+            worker_id: Some(worker.to_string()),
+            lease_seconds: Some(lease_seconds),
+        };
+        self.post(
+            &format!("/api/v1/worker/queue/jobs/{id}/claim"),
+            &body,
+            CALL_TIMEOUT,
+        )
+        .await
     }
 
     /// Enqueues platform jobs in one transaction.

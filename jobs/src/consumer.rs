@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use shared::api::jobs::{ClaimedJob, Completion, Failure};
+use shared::api::jobs::{ClaimedJob, Completion};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::breaker::{BACKEND_API, CircuitBreaker};
 use crate::client::{BackendApiClient, ClientError};
-use crate::job::{JobError, Registry};
+use crate::job::{Registry, Settled, run_one};
 use crate::retry::with_api_retry;
 
 /// How a consumer runs.
@@ -74,11 +74,6 @@ pub struct ConsumerStats {
     pub failed: AtomicU64,
     /// Jobs given back at shutdown.
     pub released: AtomicU64,
-}
-
-enum Settled {
-    Completed(Uuid, serde_json::Value),
-    Failed(Failure),
 }
 
 /// A consumer of some queues.
@@ -317,35 +312,6 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-async fn run_one(registry: Arc<Registry>, job: ClaimedJob) -> Settled {
-    let id = job.id;
-    let Some(handler) = registry.get(&job.job_type) else {
-        return Settled::Failed(failure(
-            id,
-            &JobError::Abort(format!("no consumer for job type `{}`", job.job_type)),
-        ));
-    };
-    // Its own task, so that a panic in a job is caught here as a failed run.
-    let result = tokio::spawn(async move { handler.execute(&job).await }).await;
-    match result {
-        Ok(Ok(value)) => Settled::Completed(id, value),
-        Ok(Err(e)) => Settled::Failed(failure(id, &e)),
-        Err(join) => Settled::Failed(failure(
-            id,
-            &JobError::Retry(format!("the job panicked: {join}")),
-        )),
-    }
-}
-
-fn failure(id: Uuid, e: &JobError) -> Failure {
-    Failure {
-        id: Some(id),
-        error: Some(e.to_string()),
-        api_error: Some(e.is_api_error()),
-        discard: Some(matches!(e, JobError::Abort(_))),
     }
 }
 

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shared::api::jobs::ClaimedJob;
+use shared::api::jobs::{ClaimedJob, Failure};
+use uuid::Uuid;
 
 use crate::client::ClientError;
 
@@ -82,5 +83,45 @@ impl Registry {
         let mut names: Vec<_> = self.jobs.keys().copied().collect();
         names.sort_unstable();
         names
+    }
+}
+
+/// How a run ended, as the API is told.
+#[derive(Debug, Clone)]
+pub enum Settled {
+    /// Completed with this result.
+    Completed(Uuid, serde_json::Value),
+    /// Failed; the API decides what happens next.
+    Failed(Failure),
+}
+
+/// Runs one claimed job with its registered implementation. A job type nobody registered, or
+/// a panic in the job, ends as a failure rather than taking the consumer down.
+pub async fn run_one(registry: Arc<Registry>, job: ClaimedJob) -> Settled {
+    let id = job.id;
+    let Some(handler) = registry.get(&job.job_type) else {
+        return Settled::Failed(failure(
+            id,
+            &JobError::Abort(format!("no consumer for job type `{}`", job.job_type)),
+        ));
+    };
+    // Its own task, so that a panic in a job is caught here as a failed run.
+    let result = tokio::spawn(async move { handler.execute(&job).await }).await;
+    match result {
+        Ok(Ok(value)) => Settled::Completed(id, value),
+        Ok(Err(e)) => Settled::Failed(failure(id, &e)),
+        Err(join) => Settled::Failed(failure(
+            id,
+            &JobError::Retry(format!("the job panicked: {join}")),
+        )),
+    }
+}
+
+fn failure(id: Uuid, e: &JobError) -> Failure {
+    Failure {
+        id: Some(id),
+        error: Some(e.to_string()),
+        api_error: Some(e.is_api_error()),
+        discard: Some(matches!(e, JobError::Abort(_))),
     }
 }

@@ -7,12 +7,14 @@
 //! - `breaker`: circuit breakers per dependency.
 //! - `job`: the `Job` trait, its outcomes, and the registry by job type.
 //! - `consumer`: the loop that claims, runs, heartbeats and settles jobs.
+//! - `deliver`: one announced job, claimed by id, for push transports (the edge).
 //! - `schedule`: the cron table and the scheduler that enqueues its ticks.
 //! - `jobs/`: one file per job type.
 
 pub mod breaker;
 pub mod client;
 pub mod consumer;
+pub mod deliver;
 pub mod job;
 pub mod jobs;
 pub mod retry;
