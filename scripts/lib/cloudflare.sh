@@ -110,13 +110,13 @@ pn_cf_start_upstash_front() {
   local dir=$1 port pid i
   mkdir -p "$dir" && port=$(pn_free_port) || return 1
   UPSTASH_FRONT_ADDR="127.0.0.1:$port" UPSTASH_FRONT_REDIS_URL="$2" UPSTASH_FRONT_TOKEN="$3" \
-    nohup "$CARGO_TARGET_DIR/debug/upstash-front" >"$dir/upstash-front.log" 2>&1 &
+    "$CARGO_TARGET_DIR/debug/upstash-front" >"$dir/upstash-front.log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$dir/upstash-front.pid"
   for ((i = 0; i < 100; i++)); do
     pn__alive "$pid" || break
     # 401 means it is up (this probe carries no token).
-    [[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/" 2>/dev/null)" == 401 ]] &&
+    [[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/" 2>/dev/null)" == 401 ]] &&
       { printf 'http://127.0.0.1:%s\n' "$port"; return 0; }
     sleep 0.1
   done
@@ -137,18 +137,21 @@ pn_cf_start_api() {
     cat "$5"
     printf 'UPSTASH_REDIS_REST_URL=%s\nUPSTASH_REDIS_REST_TOKEN=%s\n' "$3" "$4"
   } >"$dir/dev.vars" && chmod 600 "$dir/dev.vars" || return 1
+  # setsid: wrangler and its workerd children get a process group of their own, which
+  # pn_cf_stop_api ends as a whole. exec: no shell stays between us and wrangler (it would hold
+  # the caller's stdout, and $(...) would never return).
   (cd "$PN_ROOT" &&
-    CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE="$db" \
-      nohup wrangler dev --local --config "$PN_ROOT/wrangler.toml" --env-file "$dir/dev.vars" \
+    exec env CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE="$db" \
+      setsid wrangler dev --local --config "$PN_ROOT/wrangler.toml" --env-file "$dir/dev.vars" \
       --var POWERNODE_DB_TLS:off --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
       --persist-to "$dir/state" --show-interactive-dev-session=false --log-level warn \
-      >"$dir/wrangler.log" 2>&1 </dev/null &
-    echo $! >"$dir/wrangler.pid")
+      >"$dir/wrangler.log" 2>&1 </dev/null) &
+  echo $! >"$dir/wrangler.pid"
   pid=$(cat "$dir/wrangler.pid")
   for ((i = 0; i < 600; i++)); do
     pn__alive "$pid" || break
     # /ready checks the database and the cache through the Worker's own ports.
-    [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/ready" 2>/dev/null)" == 200 ]] &&
+    [[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/ready" 2>/dev/null)" == 200 ]] &&
       { printf 'http://127.0.0.1:%s\n' "$port"; return 0; }
     sleep 0.1
   done
@@ -157,21 +160,22 @@ pn_cf_start_api() {
   pn_die "wrangler dev did not become ready (log: $dir/wrangler.log)"
 }
 
-# pn__cf_stop PIDFILE : stops the process group started for it (wrangler runs workerd as a
-# child); never fails.
+# pn__cf_stop PIDFILE [group] : stops the process (with "group": its whole process group, as
+# started by setsid) and waits for it; never fails.
 pn__cf_stop() {
-  local pid i
+  local pid target i
   pid=$(cat "$1" 2>/dev/null) || return 0
   [[ -n "$pid" ]] && pn__alive "$pid" || { rm -f "$1"; return 0; }
-  # wrangler's workerd child dies with it on SIGTERM; wait, then make sure.
-  kill -TERM "$pid" 2>/dev/null || true
+  target=$pid
+  [[ "${2:-}" == group ]] && target="-$pid"
+  kill -TERM -- "$target" 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do pn__alive "$pid" || break; sleep 0.1; done
-  pn__alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  kill -KILL -- "$target" 2>/dev/null || true
   rm -f "$1"
   return 0
 }
 
-pn_cf_stop_api() { pn__cf_stop "$1/wrangler.pid"; }
+pn_cf_stop_api() { pn__cf_stop "$1/wrangler.pid" group; }
 pn_cf_stop_upstash_front() { pn__cf_stop "$1/upstash-front.pid"; }
 
 # pn_cf_bundle_size OUT_DIR : `wrangler deploy --dry-run` (offline) and prints the bundle's

@@ -184,7 +184,9 @@ impl Drop for RedisProcess {
 
 #[tokio::test]
 async fn redis_down_gives_503_with_retry_after_and_recovers() {
-    if common::native_only("starts and kills its own Redis; the Worker's Redis is fixed when workerd starts") {
+    if common::native_only(
+        "starts and kills its own Redis; the Worker's Redis is fixed when workerd starts",
+    ) {
         return;
     }
     let redis = RedisProcess::start();

@@ -61,8 +61,23 @@ pub fn native_only(why: &str) -> bool {
     if runtime() == Runtime::Native {
         return false;
     }
-    eprintln!("SKIPPED on {:?}: {why}", runtime());
-    println!("SKIPPED (external runtime): {why}");
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("unnamed test")
+        .to_string();
+    eprintln!("SKIPPED {test}: {why}");
+    // libtest hides a passing test's output, so the skip is also appended to the file the
+    // test script prints at the end.
+    if let Ok(path) = std::env::var("POWERNODE_TEST_SKIP_LOG") {
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{test}: {why}");
+        }
+    }
     true
 }
 
