@@ -124,13 +124,15 @@ pn_cf_start_upstash_front() {
   pn_die "upstash-front did not start (log: $dir/upstash-front.log)"
 }
 
-# pn_cf_start_api DIR DATABASE_URL UPSTASH_URL UPSTASH_TOKEN ENV_FILE -> prints the Worker's
-# base URL. ENV_FILE holds the secrets (JWT_SECRET, WORKER_SERVICE_TOKEN, ...) as KEY=VALUE
-# lines; it is passed by path so no value shows in `ps` or a log. The bundle must be built.
+# pn_cf_start_api DIR DATABASE_URL UPSTASH_URL UPSTASH_TOKEN ENV_FILE [PORT] -> prints the
+# Worker's base URL (on PORT, else a free port). ENV_FILE holds the secrets (JWT_SECRET,
+# WORKER_SERVICE_TOKEN, ...) as KEY=VALUE lines; it is passed by path so no value shows in `ps`
+# or a log. The bundle must be built.
 pn_cf_start_api() {
-  [[ $# -eq 5 ]] || { pn_die "usage: pn_cf_start_api DIR DATABASE_URL UPSTASH_URL UPSTASH_TOKEN ENV_FILE"; return 1; }
-  local dir=$1 db=$2 port inspector pid i
-  mkdir -p "$dir/state" && port=$(pn_free_port) && inspector=$(pn_free_port) || return 1
+  [[ $# -eq 5 || $# -eq 6 ]] || { pn_die "usage: pn_cf_start_api DIR DATABASE_URL UPSTASH_URL UPSTASH_TOKEN ENV_FILE [PORT]"; return 1; }
+  local dir=$1 db=$2 port=${6:-} inspector pid i
+  mkdir -p "$dir/state" && inspector=$(pn_free_port) || return 1
+  [[ -n "$port" ]] || port=$(pn_free_port) || return 1
   # Hyperdrive requires a password in the connection string, even with trust auth.
   [[ "$db" == *://*:*@* ]] || db="${db/:\/\/postgres@/://postgres:postgres@}"
   {

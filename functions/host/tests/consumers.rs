@@ -28,9 +28,6 @@ async fn wait_for_state(p: &Platform, token: &str, id: &str, want: &str) -> serd
 
 #[tokio::test]
 async fn built_in_consumers_run_noop_sleep_and_fail_jobs() {
-    if common::native_only("runs the consumers inside the native host process") {
-        return;
-    }
     let admin = (
         "root@example.com".to_string(),
         "admin password 1".to_string(),
@@ -123,9 +120,6 @@ async fn two_schedulers_enqueue_each_tick_once() {
 
 #[tokio::test]
 async fn the_scheduled_rescue_brings_back_a_crashed_consumers_job() {
-    if common::native_only("runs the consumers inside the native host process") {
-        return;
-    }
     let p = Platform::start_with(Options {
         consumers: true,
         ..Options::default()

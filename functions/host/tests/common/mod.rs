@@ -90,6 +90,11 @@ pub struct Platform {
     running: Option<Running>,
     /// The native `Api` over the external runtime's database and Redis.
     side_api: Option<Arc<powernode_api::Api>>,
+    /// Consumers run by the harness for an external runtime (natively the host runs them).
+    consumers: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
     config: HostConfig,
     _data_dir: TempDir,
 }
@@ -163,6 +168,7 @@ impl Platform {
             database_name,
             running: Some(running),
             side_api: None,
+            consumers: None,
             config,
             _data_dir: data_dir,
         }
@@ -171,8 +177,8 @@ impl Platform {
     /// Attaches to the external runtime after emptying its data.
     async fn attach(base: String, options: Options) -> Self {
         assert!(
-            options.redis_url.is_none() && !options.consumers,
-            "tests that need their own Redis or in-process consumers must call native_only"
+            options.redis_url.is_none(),
+            "tests that need their own Redis must call native_only"
         );
         let database_url = required("POWERNODE_TEST_DATABASE_URL");
         let redis_url = required("POWERNODE_TEST_REDIS_URL");
@@ -208,6 +214,16 @@ impl Platform {
         powernode_host::server::prepare(&api, &config)
             .await
             .expect("seed the platform admin");
+        // The built-in consumers and scheduler, run here against the external API exactly as
+        // `serve` runs them against its own address: HTTP clients with the service token.
+        let consumers = options.consumers.then(|| {
+            powernode_host::server::start_consumers(
+                &base,
+                WORKER_SECRET,
+                &powernode_host::config::ConsumerSettings::default(),
+            )
+            .expect("consumers start")
+        });
         let database_name = database_url
             .rsplit_once('/')
             .map(|(_, name)| name.to_string())
@@ -220,6 +236,7 @@ impl Platform {
             database_name,
             running: None,
             side_api: Some(api),
+            consumers,
             config,
             _data_dir: data_dir,
         }
@@ -264,6 +281,10 @@ impl Platform {
     }
 
     pub async fn stop(mut self) {
+        if let Some((stop, task)) = self.consumers.take() {
+            let _ = stop.send(true);
+            let _ = task.await;
+        }
         if let Some(r) = self.running.take() {
             r.stop().await.expect("graceful stop");
         }
