@@ -289,3 +289,54 @@ fn to_json(reply: RedisValue, encoding: Encoding) -> Value {
         RedisValue::ServerError(e) => Value::String(message(e.code(), e.details())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_map_to_upstash_json() {
+        let utf8 = Encoding::Utf8;
+        assert_eq!(to_json(RedisValue::Nil, utf8), Value::Null);
+        assert_eq!(to_json(RedisValue::Int(-2), utf8), json!(-2));
+        assert_eq!(to_json(RedisValue::Okay, utf8), json!("OK"));
+        assert_eq!(
+            to_json(RedisValue::BulkString(b"v".to_vec()), utf8),
+            json!("v")
+        );
+        assert_eq!(
+            to_json(
+                RedisValue::Array(vec![RedisValue::BulkString(b"a".to_vec()), RedisValue::Nil]),
+                utf8
+            ),
+            json!(["a", null])
+        );
+        assert_eq!(
+            to_json(
+                RedisValue::Map(vec![(RedisValue::Int(1), RedisValue::Int(2))]),
+                utf8
+            ),
+            json!([1, 2])
+        );
+        assert_eq!(
+            to_json(RedisValue::BulkString(b"hi".to_vec()), Encoding::Base64),
+            json!("aGk=")
+        );
+    }
+
+    #[test]
+    fn commands_must_be_non_empty_arrays_of_scalars() {
+        assert!(command_of(&json!(["SET", "k", 1, true])).is_ok());
+        for bad in [
+            json!([]),
+            json!("GET"),
+            json!(["GET", {"k": 1}]),
+            json!(["GET", null]),
+        ] {
+            assert!(command_of(&bad).is_err(), "{bad}");
+        }
+        assert!(commands_of(&Bytes::from_static(b"[]")).is_err());
+        assert!(commands_of(&Bytes::from_static(b"not json")).is_err());
+        assert!(commands_of(&Bytes::from_static(br#"[["PING"]]"#)).is_ok());
+    }
+}
