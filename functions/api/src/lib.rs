@@ -66,7 +66,10 @@ pub struct Api {
     router: matchit::Router<usize>,
     /// For each matchit entry, the indexes into `ROUTES` that share that path.
     paths: Vec<Vec<usize>>,
-    metrics: Metrics,
+    /// Shared so an adapter that builds an `Api` per request (Workers: a socket belongs to the
+    /// request that opened it, so the database port cannot outlive the request) still counts
+    /// every request of its isolate in one place.
+    metrics: Arc<Metrics>,
     openapi: OnceLock<Bytes>,
 }
 
@@ -74,6 +77,11 @@ impl Api {
     /// Builds the API. The route table is static and tested, so a bad entry is a programming
     /// error caught by the unit tests, not a runtime condition.
     pub fn new(config: ApiConfig, ports: Ports) -> Self {
+        Self::with_metrics(config, ports, Arc::default())
+    }
+
+    /// Builds the API recording into `metrics`, which outlives this `Api`.
+    pub fn with_metrics(config: ApiConfig, ports: Ports, metrics: Arc<Metrics>) -> Self {
         let mut router = matchit::Router::new();
         let mut paths: Vec<Vec<usize>> = Vec::new();
         let mut seen: Vec<&'static str> = Vec::new();
@@ -93,7 +101,7 @@ impl Api {
             ports,
             router,
             paths,
-            metrics: Metrics::default(),
+            metrics,
             openapi: OnceLock::new(),
         }
     }

@@ -153,8 +153,9 @@ pub async fn start(config: HostConfig) -> Result<Running> {
 }
 
 /// Runs the queue consumers and the scheduler beside the API, as separate clients of it: they
-/// claim, settle and enqueue over HTTP with the service token, exactly as from another machine.
-fn start_consumers(
+/// claim, settle and enqueue over HTTP with the service token, exactly as from another machine
+/// (public so the tests can run them against an API on another runtime).
+pub fn start_consumers(
     api_url: &str,
     service_token: &str,
     settings: &ConsumerSettings,

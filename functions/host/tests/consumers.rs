@@ -74,6 +74,7 @@ async fn built_in_consumers_run_noop_sleep_and_fail_jobs() {
 
 #[tokio::test]
 async fn two_schedulers_enqueue_each_tick_once() {
+    use chrono::DurationRound as _;
     use jobs::schedule::{Schedule, Scheduler};
     let p = Platform::start().await;
     let table = [Schedule {
@@ -92,7 +93,12 @@ async fn two_schedulers_enqueue_each_tick_once() {
             .expect("client"),
         )
     };
-    let now = chrono::Utc::now();
+    // Ten seconds into the current minute, not the wall clock: with `now` in a minute's last
+    // five seconds, `now + 5 s` below would cross into the next tick and the test would flake.
+    let now = chrono::Utc::now()
+        .duration_trunc(chrono::TimeDelta::minutes(1))
+        .expect("truncate to the minute")
+        + chrono::TimeDelta::seconds(10);
     let mut a = Scheduler::new(client(), &table, now).expect("table");
     let mut b = Scheduler::new(client(), &table, now).expect("table");
     let (ra, rb) = tokio::join!(a.run_once(now), b.run_once(now));

@@ -184,6 +184,11 @@ impl Drop for RedisProcess {
 
 #[tokio::test]
 async fn redis_down_gives_503_with_retry_after_and_recovers() {
+    if common::native_only(
+        "starts and kills its own Redis; the Worker's Redis is fixed when workerd starts",
+    ) {
+        return;
+    }
     let redis = RedisProcess::start();
     let url = format!("redis://127.0.0.1:{}", redis.1);
     let p = Platform::start_with(Options {
@@ -224,6 +229,9 @@ async fn redis_down_gives_503_with_retry_after_and_recovers() {
 
 #[tokio::test]
 async fn postgres_gone_gives_503_not_500() {
+    if common::native_only("drops its database; the Worker has one shared Hyperdrive database") {
+        return;
+    }
     let p = Platform::start().await;
     let s = p.register("ok@example.com").await;
     let (admin, conn) = tokio_postgres::connect(

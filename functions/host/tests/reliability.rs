@@ -231,6 +231,9 @@ async fn twenty_thousand_jobs_over_four_consumer_processes_run_exactly_once() {
 
 #[tokio::test]
 async fn consumers_ride_out_30_seconds_without_the_api_and_resume_by_themselves() {
+    if common::native_only("stops and restarts the API process") {
+        return;
+    }
     let mut p = Platform::start().await;
     enqueue_sleeps(&p, 300, 50, "default").await;
     let _consumer = Consumer::start(&p, "default", 10, 5);

@@ -1,10 +1,20 @@
 //! The integration-test harness: each test gets its own database (in the Postgres that
 //! `scripts/test` starts), its own Redis key prefix, and a real `powernode` host serving on a
 //! free port. Tests speak HTTP to it and look at the database directly to check state.
+//!
+//! With `POWERNODE_TEST_RUNTIME=cloudflare` the same tests speak HTTP to an API already
+//! running elsewhere (`POWERNODE_TEST_BASE_URL`: the Workers build in local workerd, started by
+//! `scripts/test`). That runtime has one database (its Hyperdrive binding) and one Redis
+//! prefix (`POWERNODE_TEST_REDIS_PREFIX`), so the tests share them: run with
+//! `--test-threads=1`; each `Platform::start` empties the data tables (keeping migrations and
+//! the seeded roles, permissions and queues) and the prefix's keys. A native `Api` over the
+//! same database and Redis stays available through `Platform::api` for the steps tests drive
+//! directly (maintenance `run_once`, enqueue inside a transaction, seeding an admin).
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use powernode_host::secrets::Secrets;
 use powernode_host::{HostConfig, Running};
@@ -22,6 +32,55 @@ fn required(name: &str) -> String {
     })
 }
 
+/// Where the API under test runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runtime {
+    /// An in-process `powernode` host per test.
+    Native,
+    /// An API already serving at this base URL (the Workers build in workerd).
+    External { base: String },
+}
+
+/// The runtime chosen by the environment.
+pub fn runtime() -> Runtime {
+    match std::env::var("POWERNODE_TEST_RUNTIME").as_deref() {
+        Ok("cloudflare") => Runtime::External {
+            base: required("POWERNODE_TEST_BASE_URL")
+                .trim_end_matches('/')
+                .to_string(),
+        },
+        Ok("native") | Err(_) => Runtime::Native,
+        Ok(other) => panic!("POWERNODE_TEST_RUNTIME={other}: expected native or cloudflare"),
+    }
+}
+
+/// Skips a test that needs the API to be a native process of this test (restarting it, its
+/// own Redis, its in-process consumers, LISTEN/NOTIFY). Prints why, so the skip is visible.
+/// Usage: `if common::native_only("why") { return; }`.
+pub fn native_only(why: &str) -> bool {
+    if runtime() == Runtime::Native {
+        return false;
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("unnamed test")
+        .to_string();
+    eprintln!("SKIPPED {test}: {why}");
+    // libtest hides a passing test's output, so the skip is also appended to the file the
+    // test script prints at the end.
+    if let Ok(path) = std::env::var("POWERNODE_TEST_SKIP_LOG") {
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{test}: {why}");
+        }
+    }
+    true
+}
+
 pub struct Platform {
     pub base: String,
     pub http: reqwest::Client,
@@ -29,6 +88,13 @@ pub struct Platform {
     pub database_url: String,
     pub database_name: String,
     running: Option<Running>,
+    /// The native `Api` over the external runtime's database and Redis.
+    side_api: Option<Arc<powernode_api::Api>>,
+    /// Consumers run by the harness for an external runtime (natively the host runs them).
+    consumers: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
     config: HostConfig,
     _data_dir: TempDir,
 }
@@ -53,6 +119,9 @@ impl Platform {
     }
 
     pub async fn start_with(options: Options) -> Self {
+        if let Runtime::External { base } = runtime() {
+            return Self::attach(base, options).await;
+        }
         let admin_url = required("POWERNODE_TEST_DATABASE_URL");
         let redis_url = options
             .redis_url
@@ -101,6 +170,76 @@ impl Platform {
             database_url,
             database_name,
             running: Some(running),
+            side_api: None,
+            consumers: None,
+            config,
+            _data_dir: data_dir,
+        }
+    }
+
+    /// Attaches to the external runtime after emptying its data.
+    async fn attach(base: String, options: Options) -> Self {
+        assert!(
+            options.redis_url.is_none(),
+            "tests that need their own Redis must call native_only"
+        );
+        let database_url = required("POWERNODE_TEST_DATABASE_URL");
+        let redis_url = required("POWERNODE_TEST_REDIS_URL");
+        let redis_prefix = required("POWERNODE_TEST_REDIS_PREFIX");
+        let (db, conn) = tokio_postgres::connect(&database_url, NoTls)
+            .await
+            .expect("the external runtime's database is reachable");
+        tokio::spawn(conn);
+        reset_data(&db).await;
+        clear_redis_prefix(&redis_url, &redis_prefix).await;
+        let data_dir = TempDir::new();
+        let config = HostConfig {
+            http_addr: "127.0.0.1:0".parse().expect("addr"),
+            data_dir: data_dir.0.clone(),
+            database_url: database_url.clone(),
+            redis_url,
+            redis_prefix,
+            db_pool_size: 4,
+            trust_proxy: false,
+            secrets: Secrets {
+                jwt_secret: JWT_SECRET.into(),
+                worker_service_token: WORKER_SECRET.into(),
+                encryption_key: "unused".into(),
+            },
+            admin: options.admin.clone(),
+            consumers: None,
+        };
+        let api = powernode_host::build_api(&config)
+            .await
+            .expect("a native API over the external runtime's database and Redis");
+        // The admin is seeded as `powernode serve` seeds it (migrations ran before workerd
+        // started, so `prepare` only finds them current).
+        powernode_host::server::prepare(&api, &config)
+            .await
+            .expect("seed the platform admin");
+        // The built-in consumers and scheduler, run here against the external API exactly as
+        // `serve` runs them against its own address: HTTP clients with the service token.
+        let consumers = options.consumers.then(|| {
+            powernode_host::server::start_consumers(
+                &base,
+                WORKER_SECRET,
+                &powernode_host::config::ConsumerSettings::default(),
+            )
+            .expect("consumers start")
+        });
+        let database_name = database_url
+            .rsplit_once('/')
+            .map(|(_, name)| name.to_string())
+            .unwrap_or_default();
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            db,
+            database_url,
+            database_name,
+            running: None,
+            side_api: Some(api),
+            consumers,
             config,
             _data_dir: data_dir,
         }
@@ -108,7 +247,10 @@ impl Platform {
 
     /// The API inside the running host, for driving maintenance steps (`run_once`) directly.
     pub fn api(&self) -> &powernode_api::Api {
-        &self.running.as_ref().expect("running").api
+        match &self.side_api {
+            Some(api) => api,
+            None => &self.running.as_ref().expect("running").api,
+        }
     }
 
     /// A service token as a consumer would mint it.
@@ -142,6 +284,10 @@ impl Platform {
     }
 
     pub async fn stop(mut self) {
+        if let Some((stop, task)) = self.consumers.take() {
+            let _ = stop.send(true);
+            let _ = task.await;
+        }
         if let Some(r) = self.running.take() {
             r.stop().await.expect("graceful stop");
         }
@@ -310,6 +456,51 @@ impl Resp {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+/// Empties every table a test writes to, keeping what migrations seeded: `schema_migrations`,
+/// `permissions`, `roles`, `role_permissions` and the seeded `queues` (un-paused again).
+async fn reset_data(db: &tokio_postgres::Client) {
+    db.batch_execute(
+        "TRUNCATE jobs, audit_logs, refresh_tokens, sessions, user_roles, users, accounts;
+         DELETE FROM queues
+          WHERE name NOT IN ('default', 'file_processing', 'webhooks', 'maintenance', 'email');
+         UPDATE queues SET paused_at = NULL WHERE paused_at IS NOT NULL;",
+    )
+    .await
+    .expect("reset the shared test database");
+}
+
+/// Deletes the keys under the runtime's prefix (rate-limit counters, idempotency marks ...).
+async fn clear_redis_prefix(url: &str, prefix: &str) {
+    let client = redis::Client::open(url).expect("redis URL");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("test Redis reachable");
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}*"))
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut conn)
+            .await
+            .expect("SCAN");
+        if !keys.is_empty() {
+            redis::cmd("DEL")
+                .arg(&keys)
+                .query_async::<i64>(&mut conn)
+                .await
+                .expect("DEL");
+        }
+        if next == 0 {
+            break;
+        }
+        cursor = next;
     }
 }
 

@@ -1,0 +1,175 @@
+//! The Workers side: the fetch entry point and the ports bound to Workers APIs.
+
+mod db;
+mod fetch;
+mod platform;
+
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use powernode_api::error::ApiError;
+use powernode_api::http::render_error;
+use powernode_api::metrics::Metrics;
+use powernode_api::ports::NoJobSignal;
+use powernode_api::service::passwords::InlineArgon2;
+use powernode_api::{Api, ApiConfig, ApiRequest, ApiResponse, Ports};
+use shared::ErrorCode;
+use worker::{Context, Env, Headers, Request, Response, console_error, event};
+
+use crate::upstash::UpstashCache;
+
+/// Request counts of this isolate. An `Api` is built per request (its database connection
+/// belongs to the request), so the metrics live here, beside it.
+static METRICS: OnceLock<Arc<Metrics>> = OnceLock::new();
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let response = match Settings::from_env(&env) {
+        Ok(settings) => serve(req, &env, settings).await,
+        Err(missing) => {
+            // Names only: a value never reaches the log.
+            console_error!("the Worker is not configured: {missing} is not set");
+            render_error(&ApiError::unavailable("the API configuration", missing))
+        }
+    };
+    to_worker_response(response)
+}
+
+/// What the Worker reads from its vars and secrets.
+struct Settings {
+    config: ApiConfig,
+    upstash_url: String,
+    upstash_token: String,
+    redis_prefix: String,
+    db_tls: bool,
+}
+
+impl Settings {
+    /// Fails with the name of the first missing secret or var.
+    fn from_env(env: &Env) -> Result<Self, &'static str> {
+        let secret = |name: &'static str| {
+            env.secret(name)
+                .map(|s| s.to_string())
+                .ok()
+                .filter(|s| !s.is_empty())
+                .ok_or(name)
+        };
+        let var = |name: &str| {
+            env.var(name)
+                .map(|v| v.to_string())
+                .ok()
+                .filter(|v| !v.is_empty())
+        };
+        let config = ApiConfig::new(
+            secret("JWT_SECRET")?.into_bytes(),
+            secret("WORKER_SERVICE_TOKEN")?.into_bytes(),
+        );
+        Ok(Self {
+            config,
+            upstash_url: secret("UPSTASH_REDIS_REST_URL")?,
+            upstash_token: secret("UPSTASH_REDIS_REST_TOKEN")?,
+            redis_prefix: var("POWERNODE_REDIS_PREFIX").unwrap_or_else(|| "pn:".into()),
+            // Hyperdrive speaks TLS (StartTLS) in production; local dev points at a plain
+            // loopback Postgres and sets "off".
+            db_tls: var("POWERNODE_DB_TLS").is_none_or(|v| v != "off"),
+        })
+    }
+}
+
+async fn serve(req: Request, env: &Env, settings: Settings) -> ApiResponse {
+    let request = match to_api_request(req, settings.config.max_body_bytes).await {
+        Ok(r) => r,
+        Err(e) => return render_error(&e),
+    };
+    let db = match db::HyperdriveDb::from_env(env, settings.db_tls) {
+        Ok(db) => db,
+        Err(e) => {
+            console_error!("the HYPERDRIVE binding is unusable: {e}");
+            return render_error(&ApiError::unavailable("the database", e.to_string()));
+        }
+    };
+    let cache = UpstashCache::new(
+        fetch::FetchTransport::new(&settings.upstash_url, &settings.upstash_token),
+        &settings.redis_prefix,
+    );
+    // Workers are single-threaded: Arc is only the type Ports asks for, not shared across threads.
+    #[allow(clippy::arc_with_non_send_sync)]
+    let ports = Ports {
+        db: Arc::new(db),
+        cache: Arc::new(cache),
+        clock: Arc::new(platform::JsClock),
+        rng: Arc::new(platform::JsRng),
+        passwords: Arc::new(InlineArgon2),
+        job_signal: Arc::new(NoJobSignal),
+    };
+    let metrics = METRICS.get_or_init(Arc::default).clone();
+    let api = Api::with_metrics(settings.config, ports, metrics);
+    api.handle(request).await
+}
+
+async fn to_api_request(mut req: Request, limit: usize) -> Result<ApiRequest, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the body is over the {limit}-byte limit"),
+        )
+    };
+    let method = Method::from_bytes(req.method().as_ref().as_bytes())
+        .map_err(|_| ApiError::bad_request("unknown method"))?;
+    let url = req
+        .url()
+        .map_err(|_| ApiError::bad_request("the URL could not be read"))?;
+    let mut headers = HeaderMap::new();
+    for (name, value) in req.headers().entries() {
+        // A header http cannot represent is one no handler reads; dropping it is safe.
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    // Refuse a declared oversize body before reading it.
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let body = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::bad_request("the body could not be read"))?;
+    if body.len() > limit {
+        return Err(too_large());
+    }
+    let client_ip = headers
+        .get("cf-connecting-ip")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<IpAddr>().ok());
+    Ok(ApiRequest {
+        method,
+        path: url.path().to_string(),
+        query: url.query().map(str::to_string),
+        headers,
+        body: Bytes::from(body),
+        client_ip,
+    })
+}
+
+fn to_worker_response(response: ApiResponse) -> worker::Result<Response> {
+    let (parts, body) = response.into_parts();
+    let headers = Headers::new();
+    for (name, value) in &parts.headers {
+        // The core only writes ASCII header values.
+        if let Ok(v) = value.to_str() {
+            headers.append(name.as_str(), v)?;
+        }
+    }
+    Ok(Response::from_bytes(body.to_vec())?
+        .with_status(parts.status.as_u16())
+        .with_headers(headers))
+}
