@@ -121,6 +121,7 @@ impl Consumer {
         let finished = Arc::new(AtomicU64::new(0));
         let mut finished_at_claim = 0u64;
         let mut claim_waits = false;
+        let mut claim_started = Instant::now();
         let permits = Arc::new(Semaphore::new(cfg.concurrency));
         let in_flight: Arc<Mutex<HashSet<Uuid>>> = Arc::default();
         let (settle_tx, settle_rx) = mpsc::unbounded_channel::<Settled>();
@@ -163,6 +164,7 @@ impl Consumer {
                 let wait = if drained { cfg.poll_wait_seconds } else { 0 };
                 claim_waits = wait > 0;
                 finished_at_claim = finished.load(Ordering::Relaxed);
+                claim_started = Instant::now();
                 claiming = Some(self.spawn_claim(room, wait));
             }
             tokio::select! {
@@ -174,6 +176,14 @@ impl Consumer {
                         Ok(Ok(jobs)) => {
                             pause = Duration::from_millis(500);
                             drained = jobs.len() < room;
+                            // An API that cannot long-poll (the edge) answers an empty claim at
+                            // once: wait out the poll interval here instead of spinning.
+                            if jobs.is_empty() && claim_waits {
+                                let floor = claim_started + EMPTY_POLL_FLOOR;
+                                if Instant::now() < floor {
+                                    resume_at = Some(floor);
+                                }
+                            }
                             if !claim_waits {
                                 let during = finished.load(Ordering::Relaxed) - finished_at_claim;
                                 let during = usize::try_from(during).unwrap_or(usize::MAX);
@@ -314,6 +324,9 @@ async fn sleep_until(at: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+/// The shortest time between two empty long-poll claims, for APIs that answer them at once.
+const EMPTY_POLL_FLOOR: Duration = Duration::from_secs(1);
 
 /// Most jobs one claim may ask for (the API's batch limit).
 const MAX_CLAIM: usize = 1000;

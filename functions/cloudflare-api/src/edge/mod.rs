@@ -12,9 +12,9 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use powernode_api::error::ApiError;
 use powernode_api::http::render_error;
 use powernode_api::metrics::Metrics;
-use powernode_api::ports::NoJobSignal;
+use powernode_api::ports::{NoJobPush, NoJobSignal};
 use powernode_api::service::passwords::InlineArgon2;
-use powernode_api::{Api, ApiConfig, ApiRequest, ApiResponse, Ports};
+use powernode_api::{Api, ApiConfig, ApiRequest, ApiResponse, Ports, RunawayPolicy};
 use shared::ErrorCode;
 use worker::{Context, Env, Headers, Request, Response, console_error, event};
 
@@ -62,10 +62,23 @@ impl Settings {
                 .ok()
                 .filter(|v| !v.is_empty())
         };
-        let config = ApiConfig::new(
+        let mut config = ApiConfig::new(
             secret("JWT_SECRET")?.into_bytes(),
             secret("WORKER_SERVICE_TOKEN")?.into_bytes(),
         );
+        // As natively (functions/host/src/config.rs); an unparsable value keeps the default.
+        let defaults = RunawayPolicy::default();
+        config.runaway = RunawayPolicy {
+            max_runs: number(var("POWERNODE_RUNAWAY_MAX_RUNS"), defaults.max_runs),
+            window_seconds: number(
+                var("POWERNODE_RUNAWAY_WINDOW_SECONDS"),
+                defaults.window_seconds,
+            ),
+            disable_seconds: number(
+                var("POWERNODE_RUNAWAY_DISABLE_SECONDS"),
+                defaults.disable_seconds,
+            ),
+        };
         Ok(Self {
             config,
             upstash_url: secret("UPSTASH_REDIS_REST_URL")?,
@@ -76,6 +89,10 @@ impl Settings {
             db_tls: var("POWERNODE_DB_TLS").is_none_or(|v| v != "off"),
         })
     }
+}
+
+fn number<T: std::str::FromStr>(value: Option<String>, default: T) -> T {
+    value.and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 async fn serve(req: Request, env: &Env, settings: Settings) -> ApiResponse {
@@ -103,6 +120,9 @@ async fn serve(req: Request, env: &Env, settings: Settings) -> ApiResponse {
         rng: Arc::new(platform::JsRng),
         passwords: Arc::new(InlineArgon2),
         job_signal: Arc::new(NoJobSignal),
+        // The Queue producer arrives with the consumer Worker; until then the relay has
+        // nothing to do and consumers poll.
+        job_push: Arc::new(NoJobPush),
     };
     let metrics = METRICS.get_or_init(Arc::default).clone();
     let api = Api::with_metrics(settings.config, ports, metrics);

@@ -81,6 +81,28 @@ pub fn native_only(why: &str) -> bool {
     true
 }
 
+/// The runaway policy the external runtime was started with (`scripts/test` gives the test
+/// Worker a 2 s pause and says so in `POWERNODE_TEST_RUNAWAY_DISABLE_SECONDS`).
+fn external_runaway_policy() -> powernode_api::RunawayPolicy {
+    let defaults = powernode_api::RunawayPolicy::default();
+    powernode_api::RunawayPolicy {
+        disable_seconds: std::env::var("POWERNODE_TEST_RUNAWAY_DISABLE_SECONDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(defaults.disable_seconds),
+        ..defaults
+    }
+}
+
+/// Whether the runtime under test applies `policy`: always natively (each test configures its
+/// host), on an external runtime only if it was started with it. Otherwise the test is skipped,
+/// visibly.
+pub fn runaway_policy_applies(policy: &powernode_api::RunawayPolicy) -> bool {
+    runtime() == Runtime::Native
+        || *policy == external_runaway_policy()
+        || !native_only("the external runtime's runaway policy is its configuration, fixed per run")
+}
+
 pub struct Platform {
     pub base: String,
     pub http: reqwest::Client,
@@ -208,6 +230,7 @@ impl Platform {
             },
             admin: options.admin.clone(),
             consumers: None,
+            runaway: external_runaway_policy(),
         };
         let api = powernode_host::build_api(&config)
             .await
