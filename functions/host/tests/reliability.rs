@@ -268,24 +268,21 @@ async fn consumers_ride_out_30_seconds_without_the_api_and_resume_by_themselves(
         "nothing died of the outage"
     );
 }
-
 #[tokio::test]
 async fn sigterm_finishes_what_fits_in_the_deadline_and_gives_the_rest_back() {
     let p = Platform::start().await;
     let api = p.api();
-    let short = NewJob::new("system.sleep", json!({ "ms": 500 }));
-    let long = NewJob::new("system.sleep", json!({ "ms": 60_000 }));
+    // A system.spawn child shows that its parent has started: claimed is not started, since a
+    // consumer may hold claimed jobs it has not begun (those it gives back at once).
+    let short = NewJob::new("system.spawn", json!({ "key": "short", "ms": 500 }));
+    let long = NewJob::new("system.spawn", json!({ "key": "long", "ms": 60_000 }));
     enqueue::enqueue_many(api, api.db(), &[short, long])
         .await
         .expect("enqueue");
     let mut consumer = Consumer::start_with(&p, "default", 2, 30, &["--shutdown-deadline", "2"]);
     let deadline = Instant::now() + Duration::from_secs(20);
-    while p
-        .count("SELECT count(*) FROM jobs WHERE state = 'running'", &[])
-        .await
-        < 2
-    {
-        assert!(Instant::now() < deadline, "the consumer never claimed both");
+    while children(&p).await < 2 {
+        assert!(Instant::now() < deadline, "the consumer never started both");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let status = consumer.terminate(Duration::from_secs(15)).await;
@@ -294,7 +291,7 @@ async fn sigterm_finishes_what_fits_in_the_deadline_and_gives_the_rest_back() {
     let rows = p
         .db
         .query(
-            "SELECT args->>'ms', state::text, attempts, lease_owner FROM jobs ORDER BY (args->>'ms')::int",
+            "SELECT args->>'key', state::text, attempts, lease_owner FROM jobs WHERE job_type = 'system.spawn' ORDER BY args->>'key' DESC",
             &[],
         )
         .await
@@ -306,8 +303,8 @@ async fn sigterm_finishes_what_fits_in_the_deadline_and_gives_the_rest_back() {
     assert_eq!(
         got,
         vec![
-            ("500".into(), "completed".into(), 1, None),
-            ("60000".into(), "scheduled".into(), 0, None),
+            ("short".into(), "completed".into(), 1, None),
+            ("long".into(), "scheduled".into(), 0, None),
         ]
     );
 }

@@ -4,10 +4,11 @@
 //! window in which a test kills its consumer. A re-delivered run finds the key marked and skips
 //! the effect, so each key has exactly one child however often its parent runs.
 //!
-//! The guard is `already_processed` → effect → `mark_processed`: a crash between the effect and
-//! the mark would repeat the effect on re-delivery (at-least-once); marking first would lose it
-//! instead (at-most-once). Effects that must be exactly once make the effect itself idempotent,
-//! as an enqueue with an idempotency key is.
+//! The guard is `already_processed` → effect → `mark_processed`, and the effect itself carries
+//! the same key as its enqueue idempotency key. The helpers alone are at-least-once: a crash
+//! between the effect and the mark repeats the effect on re-delivery (a test saw it against the
+//! slower Workers runtime). The keyed enqueue closes that window: a repeated effect finds the
+//! first child and creates nothing. The helpers still save the call in the common case.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,16 +44,18 @@ impl Job for Spawn {
         let spawned = if self.0.already_processed(&guard).await? {
             false
         } else {
-            self.0
+            let enqueued = self
+                .0
                 .enqueue(vec![EnqueueRequest {
                     job_type: Some("system.noop".into()),
                     args: Some(json!({ "spawned_by": key })),
                     queue: Some(job.queue.clone()),
+                    idempotency_key: Some(guard.clone()),
                     ..EnqueueRequest::default()
                 }])
                 .await?;
             self.0.mark_processed(&guard).await?;
-            true
+            enqueued.first().is_some_and(|e| e.created)
         };
         tokio::time::sleep(Duration::from_millis(ms)).await;
         Ok(json!({ "spawned": spawned }))
