@@ -186,6 +186,7 @@ pn__spin_expect() {
 
 # Serves WASM (the no-spin-imports variant) with `wasmtime serve` and checks the HTTP surface
 # that needs neither Postgres nor Redis, plus the 503 envelope where they are needed.
+# wasmtime compiles the component at start (about 4 s here), hence the 10 s wait.
 pn_spin_smoke() {
   local wasm=$1 port pid log base ok=0 big
   pn_spin_install_wasmtime || return 1
@@ -213,6 +214,7 @@ pn_spin_smoke() {
     pn__spin_expect "$base" DELETE /health 405 "" '"method_not_allowed"' &&
     pn__spin_expect "$base" GET /ready 503 "" '"success":false' &&
     pn__spin_expect "$base" POST /api/v1/auth/login 400 '{"email": ' '"bad_request"' &&
+    pn__spin_expect "$base" POST /api/v1/auth/login 503 '{"email":"a@b.c","password":"x"}' '"unavailable"' &&
     pn__spin_expect "$base" POST /api/v1/auth/login 413 "@$big" '"payload_too_large"' &&
     pn__spin_expect "$base" GET /api/v1/auth/me 401 "" '"unauthorized"'
   } || ok=1
@@ -246,7 +248,9 @@ pn_spin_checks() {
 # Direct use: `bash scripts/lib/spin.sh build|checks|smoke|...`.
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   set -euo pipefail
+  # shellcheck source=scripts/lib/common.sh
   source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+  # shellcheck source=scripts/lib/services.sh
   source "$(dirname "${BASH_SOURCE[0]}")/services.sh"
   cmd=${1:-checks}; shift || true
   "pn_spin_$cmd" "$@"

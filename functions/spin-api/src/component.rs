@@ -16,10 +16,21 @@ use crate::platform::{InlineArgon2, WasiClock, WasiRng};
 
 #[spin_sdk::http_component]
 async fn handle(req: IncomingRequest) -> http::Response<Vec<u8>> {
+    init_logging();
     match build_api() {
         Ok(api) => spin_response(serve(&api, req).await),
         Err(error) => spin_response(render_error(&error)),
     }
+}
+
+/// Plain lines on stderr, which Spin keeps as the component's log. Spin gives each request a
+/// fresh instance, but a host that reuses one would initialise twice: the second is ignored.
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .try_init();
 }
 
 async fn serve(api: &Api, req: IncomingRequest) -> powernode_api::ApiResponse {
