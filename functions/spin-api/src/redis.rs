@@ -43,6 +43,14 @@ for i, key in ipairs(KEYS) do\n\
 end\n\
 return out";
 
+/// `SET key value EX ttl NX` answering 1 if set and 0 if not. As a plain command the answer is
+/// `OK` or nil, and Spin hosts have not always kept either in `execute`'s flattened reply (the
+/// current one does); an integer survives every version.
+pub const SET_NX_SCRIPT: &str = "if redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX') then\n\
+  return 1\n\
+end\n\
+return 0";
+
 /// `LPUSH` each list's values one by one (so the last given ends up first, as one multi-value
 /// LPUSH does) then `LTRIM key 0 stop`. ARGV[1] is `stop`; then per key: a count and the values.
 pub const PUSH_CAPPED_SCRIPT: &str = "local at = 2\n\
@@ -120,21 +128,14 @@ pub fn decode_int(reply: Vec<RedisResult>) -> Result<i64, CacheError> {
     }
 }
 
-/// `SET ... NX`: `OK` if set, nil if the key existed.
-pub fn decode_set_nx(reply: Vec<RedisResult>) -> Result<bool, CacheError> {
-    match reply.as_slice() {
-        [RedisResult::Status(s)] if s.eq_ignore_ascii_case("ok") => Ok(true),
-        [RedisResult::Binary(b)] if b.eq_ignore_ascii_case(b"ok") => Ok(true),
-        [RedisResult::Nil] | [] => Ok(false),
-        _ => Err(unexpected("SET NX", &reply)),
-    }
-}
-
-/// A plain `OK` (`SET`).
+/// A plain `OK` (`SET`). An empty reply is accepted too: older Spin hosts dropped `OK` from
+/// `execute`'s reply, and a failed SET is an error, never an empty answer.
 pub fn decode_ok(reply: Vec<RedisResult>) -> Result<(), CacheError> {
-    match decode_set_nx(reply)? {
-        true => Ok(()),
-        false => Err(CacheError::Protocol("SET answered nil".into())),
+    match reply.as_slice() {
+        [] => Ok(()),
+        [RedisResult::Status(s)] if s.eq_ignore_ascii_case("ok") => Ok(()),
+        [RedisResult::Binary(b)] if b.eq_ignore_ascii_case(b"ok") => Ok(()),
+        _ => Err(unexpected("SET", &reply)),
     }
 }
 
@@ -248,7 +249,12 @@ impl<C: RedisConnector> Cache for SpinCache<C> {
     }
 
     async fn set_nx_ex(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<bool, CacheError> {
-        decode_set_nx(self.run("SET", &[self.key(key), text(value), text("EX"), uint(ttl_seconds), text("NX")])?)
+        let reply = self.eval(SET_NX_SCRIPT, vec![self.key(key)], vec![text(value), uint(ttl_seconds)])?;
+        match decode_int(reply)? {
+            1 => Ok(true),
+            0 => Ok(false),
+            other => Err(CacheError::Protocol(format!("SET NX script answered {other}"))),
+        }
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {

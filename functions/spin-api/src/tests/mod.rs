@@ -5,6 +5,7 @@ mod config;
 mod http;
 mod pg;
 mod redis;
+mod redis_live;
 
 use std::future::Future;
 use std::pin::pin;

@@ -77,8 +77,8 @@ fn ok() -> RedisResult {
 #[test]
 fn single_key_commands_carry_the_prefix_and_decode() {
     let fake = FakeRedis::answering(vec![
-        Ok(vec![ok()]),
-        Ok(vec![RedisResult::Nil]),
+        Ok(vec![RedisResult::Int64(1)]),
+        Ok(vec![RedisResult::Int64(0)]),
         Ok(vec![bin("v")]),
         Ok(vec![RedisResult::Nil]),
         Ok(vec![RedisResult::Int64(42)]),
@@ -100,8 +100,8 @@ fn single_key_commands_carry_the_prefix_and_decode() {
     assert_eq!(
         fake.sent(),
         vec![
-            "SET pn:lock me EX 30 NX",
-            "SET pn:lock you EX 30 NX",
+            "EVAL <script> 1 pn:lock me 30",
+            "EVAL <script> 1 pn:lock you 30",
             "GET pn:k",
             "GET pn:absent",
             "TTL pn:k",
