@@ -5,10 +5,11 @@
 //! as the native `RedisCache`.
 //!
 //! Atomicity: where the native adapter wraps `SET NX EX` + `INCR` in MULTI/EXEC, this one runs a
-//! Lua script (`EVAL`). Spin returns an EXEC reply flattened and a MULTI spread over several host
-//! calls could interleave with nothing else only by luck of the host's connection handling; a
-//! script is one command, atomic on the server, and answers a flat list. `push_capped` is a script
-//! too, so it is atomic here where the native pipeline is not (a stronger guarantee, same result).
+//! Lua script (`EVAL`): one command, atomic on the server, one host call, and a flat list of
+//! integers back (Spin's host flattens nested replies, so an EXEC reply would lose its shape).
+//! `push_capped` is a script too, so it is atomic here where the native pipeline is not (a
+//! stronger guarantee, same result). Reply shapes follow Spin's host (`factor-outbound-redis`,
+//! `RedisResults`): nil kept as nil, `OK` as a status, bulk strings as binary.
 
 use std::sync::OnceLock;
 
