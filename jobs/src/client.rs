@@ -1,7 +1,8 @@
 //! `BackendApiClient`: the worker routes over HTTP, authenticated with a service JWT that the
-//! client mints itself from `WORKER_SERVICE_TOKEN` (short-lived, renewed before expiry).
+//! client mints itself from `WORKER_SERVICE_TOKEN` (short-lived, renewed before expiry). The
+//! HTTP itself goes through a `Transport`, so the same client runs natively and at the edge.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -15,6 +16,9 @@ use shared::api::jobs::{
 use shared::retry_policy::is_api_error_status;
 use shared::tokens::{ServiceClaims, sign_service};
 use uuid::Uuid;
+
+use crate::platform;
+use crate::transport::Transport;
 
 /// Lifetime of the service tokens the client mints.
 const TOKEN_TTL_SECONDS: i64 = 300;
@@ -63,34 +67,48 @@ impl ClientError {
 /// The API's worker routes.
 pub struct BackendApiClient {
     base_url: String,
-    http: reqwest::Client,
+    transport: Arc<dyn Transport>,
     secret: Vec<u8>,
     service: String,
     token: Mutex<Option<(String, i64)>>,
 }
 
 impl BackendApiClient {
-    /// A client for the API at `base_url` (e.g. `http://127.0.0.1:8080`), signing as `service`.
+    /// A client for the API at `base_url` (e.g. `http://127.0.0.1:8080`), signing as
+    /// `service`, over reqwest.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn new(
         base_url: &str,
         worker_service_token: &[u8],
         service: &str,
     ) -> Result<Self, ClientError> {
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(32)
-            .build()
-            .map_err(|e| ClientError::Transport(e.to_string()))?;
-        Ok(Self {
+        let transport = crate::transport::reqwest::ReqwestTransport::new()?;
+        Ok(Self::with_transport(
+            base_url,
+            worker_service_token,
+            service,
+            Arc::new(transport),
+        ))
+    }
+
+    /// A client for the API at `base_url` over the runtime's own HTTP (the edge adapters).
+    pub fn with_transport(
+        base_url: &str,
+        worker_service_token: &[u8],
+        service: &str,
+        transport: Arc<dyn Transport>,
+    ) -> Self {
+        Self {
             base_url: base_url.trim_end_matches('/').to_string(),
-            http,
+            transport,
             secret: worker_service_token.to_vec(),
             service: service.to_string(),
             token: Mutex::new(None),
-        })
+        }
     }
 
     fn token(&self) -> Result<String, ClientError> {
-        let now = chrono::Utc::now().timestamp();
+        let now = platform::now().timestamp();
         let mut slot = self.token.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((token, exp)) = slot.as_ref()
             && *exp - 60 > now
@@ -111,21 +129,18 @@ impl BackendApiClient {
         body: &B,
         timeout: Duration,
     ) -> Result<R, ClientError> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base_url))
-            .bearer_auth(self.token()?)
-            .json(body)
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|e| ClientError::Transport(e.to_string()))?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| ClientError::Transport(e.to_string()))?;
-        let envelope: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let reply = self
+            .transport
+            .post(
+                &format!("{}{path}", self.base_url),
+                &self.token()?,
+                body,
+                timeout,
+            )
+            .await?;
+        let status = reply.status;
+        let envelope: serde_json::Value = serde_json::from_slice(&reply.body).map_err(|e| {
             if status >= 500 {
                 ClientError::Api {
                     status,

@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use shared::api::jobs::{Completion, Failure};
 use shared::job::JobState;
 use uuid::Uuid;
@@ -65,7 +64,7 @@ async fn settle_failure(
     Ok(match (outcome.state, outcome.run_at) {
         (Some(JobState::Dead), _) => Delivery::DeadLetter,
         (Some(JobState::Retryable), Some(at)) => {
-            let wait = (at - Utc::now()).num_seconds().max(0);
+            let wait = (at - crate::platform::now()).num_seconds().max(0);
             Delivery::RetryIn(u32::try_from(wait).unwrap_or(u32::MAX))
         }
         // Not held any more (its lease ran out and someone else has it): nothing to do here.

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use shared::api::jobs::{ClaimedJob, Failure};
+use shared::maybe_async_trait;
 use uuid::Uuid;
 
 use crate::client::ClientError;
@@ -30,14 +30,15 @@ impl JobError {
     }
 }
 
+maybe_async_trait! {
 /// A job type's behaviour. Implementations are stateless; everything a run needs comes in
 /// `job` (its args, attempt and account).
-#[async_trait]
 pub trait Job: Send + Sync {
     /// The registered type name, e.g. `system.noop`.
     fn job_type(&self) -> &'static str;
     /// Runs once; the value returned is stored as the job's result.
     async fn execute(&self, job: &ClaimedJob) -> Result<serde_json::Value, JobError>;
+}
 }
 
 /// Job types by name.
@@ -105,16 +106,25 @@ pub async fn run_one(registry: Arc<Registry>, job: ClaimedJob) -> Settled {
             &JobError::Abort(format!("no consumer for job type `{}`", job.job_type)),
         ));
     };
-    // Its own task, so that a panic in a job is caught here as a failed run.
-    let result = tokio::spawn(async move { handler.execute(&job).await }).await;
-    match result {
-        Ok(Ok(value)) => Settled::Completed(id, value),
-        Ok(Err(e)) => Settled::Failed(failure(id, &e)),
-        Err(join) => Settled::Failed(failure(
-            id,
-            &JobError::Retry(format!("the job panicked: {join}")),
-        )),
+    match execute(handler, job).await {
+        Ok(value) => Settled::Completed(id, value),
+        Err(e) => Settled::Failed(failure(id, &e)),
     }
+}
+
+/// Natively the job runs in its own task, so that a panic in it is caught here as a failed run.
+#[cfg(not(target_arch = "wasm32"))]
+async fn execute(handler: Arc<dyn Job>, job: ClaimedJob) -> Result<serde_json::Value, JobError> {
+    tokio::spawn(async move { handler.execute(&job).await })
+        .await
+        .unwrap_or_else(|join| Err(JobError::Retry(format!("the job panicked: {join}"))))
+}
+
+/// In wasm a panic aborts the instance (the runtime re-delivers the message), so there is
+/// nothing to catch.
+#[cfg(target_arch = "wasm32")]
+async fn execute(handler: Arc<dyn Job>, job: ClaimedJob) -> Result<serde_json::Value, JobError> {
+    handler.execute(&job).await
 }
 
 fn failure(id: Uuid, e: &JobError) -> Failure {

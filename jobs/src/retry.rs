@@ -25,7 +25,7 @@ where
                     && attempt < max_attempts =>
             {
                 tracing::debug!(attempt, error = %e, "API call failed; retrying");
-                tokio::time::sleep(pause).await;
+                crate::platform::sleep(pause).await;
                 pause *= 2;
                 attempt += 1;
             }

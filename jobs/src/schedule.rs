@@ -5,14 +5,11 @@
 //! exactly once. After downtime a scheduler catches up on the last tick it missed, not on every
 //! one (maintenance wants "soon", not "once per missed minute").
 
-use std::str::FromStr as _;
-use std::sync::Arc;
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use croner::Cron;
 use shared::api::jobs::EnqueueRequest;
-use tokio::sync::watch;
+use std::str::FromStr as _;
+use std::sync::Arc;
 
 use crate::client::{BackendApiClient, ClientError};
 
@@ -135,15 +132,17 @@ impl Scheduler {
         Ok(due.len())
     }
 
-    /// Checks every second until `stop`.
-    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+    /// Checks every second until `stop` (the native hosts; the edge runs `run_once` from its
+    /// cron trigger).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub async fn run(mut self, mut stop: tokio::sync::watch::Receiver<bool>) {
         tracing::info!(schedules = self.schedules.len(), "scheduler started");
         loop {
             if let Err(e) = self.run_once(Utc::now()).await {
                 // Not advanced: the same ticks are tried again next second.
                 tracing::warn!(error = %e, "scheduler could not enqueue; retrying");
             }
-            tokio::select! { _ = tokio::time::sleep(Duration::from_secs(1)) => {}, _ = stop.changed() => return }
+            tokio::select! { _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}, _ = stop.changed() => return }
         }
     }
 }

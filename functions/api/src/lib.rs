@@ -39,6 +39,7 @@ use crate::http::{Outcome, render_error, render_raw, render_success};
 use crate::metrics::Metrics;
 use crate::ports::{Cache, Clock, Db, JobPush, JobSignal, PasswordHasher, Rng};
 use crate::routes::{Access, ROUTES, RouteDef};
+pub use shared::maybe_async_trait;
 
 /// What a runtime provides.
 #[derive(Clone)]

@@ -33,16 +33,7 @@ pub trait MaybeSync {}
 #[cfg(target_arch = "wasm32")]
 impl<T: ?Sized> MaybeSync for T {}
 
-/// Applies `#[async_trait]` natively and `#[async_trait(?Send)]` on wasm32. Adapters use it on
-/// their impls too.
-#[macro_export]
-macro_rules! maybe_async_trait {
-    ($item:item) => {
-        #[cfg_attr(not(target_arch = "wasm32"), ::async_trait::async_trait)]
-        #[cfg_attr(target_arch = "wasm32", ::async_trait::async_trait(?Send))]
-        $item
-    };
-}
+use shared::maybe_async_trait;
 
 maybe_async_trait! {
 /// Something that runs SQL: the database itself or an open transaction. Stores take

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use serde_json::Value;
 use shared::api::jobs::ClaimedJob;
+use shared::maybe_async_trait;
 
 use crate::client::BackendApiClient;
 use crate::job::{Job, JobError, Registry};
@@ -20,7 +20,7 @@ pub fn register(r: &mut Registry, client: Arc<BackendApiClient>) {
 /// `maintenance.rescue`: re-deliver jobs whose lease expired.
 struct Rescue(Arc<BackendApiClient>);
 
-#[async_trait]
+maybe_async_trait! {
 impl Job for Rescue {
     fn job_type(&self) -> &'static str {
         "maintenance.rescue"
@@ -30,11 +30,12 @@ impl Job for Rescue {
         serde_json::to_value(report).map_err(|e| JobError::Abort(e.to_string()))
     }
 }
+}
 
 /// `maintenance.relay`: re-announce jobs a push transport lost.
 struct Relay(Arc<BackendApiClient>);
 
-#[async_trait]
+maybe_async_trait! {
 impl Job for Relay {
     fn job_type(&self) -> &'static str {
         "maintenance.relay"
@@ -44,11 +45,12 @@ impl Job for Relay {
         serde_json::to_value(report).map_err(|e| JobError::Abort(e.to_string()))
     }
 }
+}
 
 /// `maintenance.prune_jobs`: delete completed jobs past retention.
 struct PruneJobs(Arc<BackendApiClient>);
 
-#[async_trait]
+maybe_async_trait! {
 impl Job for PruneJobs {
     fn job_type(&self) -> &'static str {
         "maintenance.prune_jobs"
@@ -60,4 +62,5 @@ impl Job for PruneJobs {
             .await?;
         serde_json::to_value(report).map_err(|e| JobError::Abort(e.to_string()))
     }
+}
 }

@@ -13,9 +13,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use serde_json::{Value, json};
 use shared::api::jobs::{ClaimedJob, EnqueueRequest};
+use shared::maybe_async_trait;
 
 use crate::client::BackendApiClient;
 use crate::job::{Job, JobError, Registry};
@@ -29,7 +29,7 @@ struct Spawn(Arc<BackendApiClient>);
 
 const MAX_SLEEP_MS: u64 = 60_000;
 
-#[async_trait]
+maybe_async_trait! {
 impl Job for Spawn {
     fn job_type(&self) -> &'static str {
         "system.spawn"
@@ -57,7 +57,8 @@ impl Job for Spawn {
             self.0.mark_processed(&guard).await?;
             enqueued.first().is_some_and(|e| e.created)
         };
-        tokio::time::sleep(Duration::from_millis(ms)).await;
+        crate::platform::sleep(Duration::from_millis(ms)).await;
         Ok(json!({ "spawned": spawned }))
     }
+}
 }

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use serde_json::{Value, json};
 use shared::api::jobs::ClaimedJob;
+use shared::maybe_async_trait;
 
 use crate::job::{Job, JobError, Registry};
 
@@ -19,7 +19,7 @@ pub fn register(r: &mut Registry) {
 
 struct Noop;
 
-#[async_trait]
+maybe_async_trait! {
 impl Job for Noop {
     fn job_type(&self) -> &'static str {
         "system.noop"
@@ -28,12 +28,13 @@ impl Job for Noop {
         Ok(Value::Null)
     }
 }
+}
 
 struct Sleep;
 
 const MAX_SLEEP_MS: u64 = 600_000;
 
-#[async_trait]
+maybe_async_trait! {
 impl Job for Sleep {
     fn job_type(&self) -> &'static str {
         "system.sleep"
@@ -47,14 +48,15 @@ impl Job for Sleep {
                 "args.ms must be at most {MAX_SLEEP_MS}"
             )));
         }
-        tokio::time::sleep(Duration::from_millis(ms)).await;
+        crate::platform::sleep(Duration::from_millis(ms)).await;
         Ok(json!({ "slept_ms": ms }))
     }
+}
 }
 
 struct Fail;
 
-#[async_trait]
+maybe_async_trait! {
 impl Job for Fail {
     fn job_type(&self) -> &'static str {
         "system.fail"
@@ -65,6 +67,7 @@ impl Job for Fail {
             .unwrap_or("system.fail always fails");
         Err(JobError::Retry(message.to_string()))
     }
+}
 }
 
 #[cfg(test)]
