@@ -11,6 +11,7 @@ PN_CF_WRANGLER_VERSION=4.164.0
 PN_CF_WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen crate pin in Cargo.toml
 PN_CF_WORKER_BUILD_VERSION=0.8.7
 PN_CF_DIR="$PN_ROOT/functions/cloudflare-api"
+PN_CF_CONSUMER_DIR="$PN_ROOT/functions/cloudflare-consumer"
 
 pn__cf_tool_dir() { printf '%s/tools/%s-%s' "$PN_CACHE" "$1" "$2"; }
 
@@ -106,6 +107,28 @@ pn_cf_build_api() {
     { pn_die "the Worker build produced no bundle"; return 1; }
 }
 
+# Builds the consumer Worker (release) into functions/cloudflare-consumer/build.
+pn_cf_build_consumer() {
+  pn_step "worker-build --release (functions/cloudflare-consumer)"
+  (cd "$PN_CF_CONSUMER_DIR" && worker-build --release --no-opt >&2) &&
+    [[ -s "$PN_CF_CONSUMER_DIR/build/worker/shim.mjs" && -s "$PN_CF_CONSUMER_DIR/build/index_bg.wasm" ]] ||
+    { pn_die "the consumer Worker build produced no bundle"; return 1; }
+}
+
+# pn__cf_consumer_config DIR API_URL ENV_FILE : writes DIR/consumer/wrangler.toml (the
+# committed wrangler.consumer.toml with an absolute `main`) and its .dev.vars beside it:
+# wrangler reads a secondary Worker's secrets only from there, and its vars only from its own
+# config (`--var` reaches the first Worker alone).
+pn__cf_consumer_config() {
+  local dir=$1/consumer
+  mkdir -p "$dir" || return 1
+  sed "s|^main = \"|main = \"$PN_ROOT/|" "$PN_ROOT/wrangler.consumer.toml" >"$dir/wrangler.toml" || return 1
+  (umask 077 && {
+    grep '^WORKER_SERVICE_TOKEN=' "$3"
+    printf 'BACKEND_API_URL=%s\n' "$2"
+  } >"$dir/.dev.vars") || return 1
+}
+
 # pn_cf_start_upstash_front DIR REDIS_URL TOKEN -> prints the front's URL. Needs the
 # `upstash-front` binary in $CARGO_TARGET_DIR/debug (cargo build -p powernode-upstash-front).
 pn_cf_start_upstash_front() {
@@ -130,12 +153,18 @@ pn_cf_start_upstash_front() {
 # pn_cf_start_api DIR DATABASE_URL UPSTASH_URL UPSTASH_TOKEN ENV_FILE [PORT] -> prints the
 # Worker's base URL (on PORT, else a free port). ENV_FILE holds the secrets (JWT_SECRET,
 # WORKER_SERVICE_TOKEN, ...) as KEY=VALUE lines; it is passed by path so no value shows in `ps`
-# or a log. The bundle must be built.
+# or a log. The bundle must be built. With PN_CF_CONSUMER=1 the consumer Worker runs in the
+# same workerd (one process is what shares a local queue), taking the jobs the API announces.
 pn_cf_start_api() {
   [[ $# -eq 5 || $# -eq 6 ]] || { pn_die "usage: pn_cf_start_api DIR DATABASE_URL UPSTASH_URL UPSTASH_TOKEN ENV_FILE [PORT]"; return 1; }
-  local dir=$1 db=$2 port=${6:-} inspector pid i
+  local dir=$1 db=$2 port=${6:-} inspector pid i configs
   mkdir -p "$dir/state" && inspector=$(pn_free_port) || return 1
   [[ -n "$port" ]] || port=$(pn_free_port) || return 1
+  configs=(--config "$PN_ROOT/wrangler.toml")
+  if [[ "${PN_CF_CONSUMER:-0}" == 1 ]]; then
+    pn__cf_consumer_config "$dir" "http://127.0.0.1:$port" "$5" || return 1
+    configs+=(--config "$dir/consumer/wrangler.toml")
+  fi
   # Hyperdrive requires a password in the connection string, even with trust auth.
   [[ "$db" == *://*:*@* ]] || db="${db/:\/\/postgres@/://postgres:postgres@}"
   {
@@ -147,7 +176,7 @@ pn_cf_start_api() {
   # the caller's stdout, and $(...) would never return).
   (cd "$PN_ROOT" &&
     exec env CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE="$db" \
-      setsid wrangler dev --local --config "$PN_ROOT/wrangler.toml" --env-file "$dir/dev.vars" \
+      setsid wrangler dev --local "${configs[@]}" --env-file "$dir/dev.vars" \
       --var POWERNODE_DB_TLS:off --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
       --persist-to "$dir/state" --show-interactive-dev-session=false --log-level warn \
       >"$dir/wrangler.log" 2>&1 </dev/null) &
@@ -180,16 +209,47 @@ pn__cf_stop() {
   return 0
 }
 
+# pn_cf_start_cron DIR API_URL ENV_FILE -> prints a URL whose `/__scheduled` runs the consumer
+# Worker's cron handler. Local workerd fires crons only on request, and only for the first
+# Worker of a process, so the same consumer script runs alone here (no queue work reaches it:
+# the API's queue lives in the other process). scripts/dev calls it every minute.
+pn_cf_start_cron() {
+  [[ $# -eq 3 ]] || { pn_die "usage: pn_cf_start_cron DIR API_URL ENV_FILE"; return 1; }
+  local dir=$1/cron port inspector pid i
+  pn__cf_consumer_config "$dir" "$2" "$3" || return 1
+  mkdir -p "$dir/state" && port=$(pn_free_port) && inspector=$(pn_free_port) || return 1
+  (cd "$PN_ROOT" &&
+    exec setsid wrangler dev --local --config "$dir/consumer/wrangler.toml" --test-scheduled \
+      --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" --persist-to "$dir/state" \
+      --show-interactive-dev-session=false --log-level warn >"$dir/wrangler.log" 2>&1 </dev/null) &
+  echo $! >"$dir/wrangler.pid"
+  pid=$(cat "$dir/wrangler.pid")
+  for ((i = 0; i < 600; i++)); do
+    pn__alive "$pid" || break
+    # The consumer has no fetch handler: any answer at all means workerd is serving.
+    [[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" 2>/dev/null)" != 000 ]] &&
+      { printf 'http://127.0.0.1:%s\n' "$port"; return 0; }
+    sleep 0.1
+  done
+  tail -n 40 "$dir/wrangler.log" >&2
+  pn_die "the consumer Worker's cron did not start (log: $dir/wrangler.log)"
+}
+
 pn_cf_stop_api() { pn__cf_stop "$1/wrangler.pid" group; }
+pn_cf_stop_cron() { pn__cf_stop "$1/cron/wrangler.pid" group; }
 pn_cf_stop_upstash_front() { pn__cf_stop "$1/upstash-front.pid"; }
 
-# pn_cf_bundle_size OUT_DIR : `wrangler deploy --dry-run` (offline) and prints the bundle's
-# raw and gzip sizes.
+# pn_cf_bundle_size OUT_DIR : `wrangler deploy --dry-run` (offline) of both Workers and prints
+# each bundle's raw and gzip sizes.
 pn_cf_bundle_size() {
-  local out=$1 raw gz
-  (cd "$PN_ROOT" && wrangler deploy --dry-run --outdir "$out" --config "$PN_ROOT/wrangler.toml" >&2) ||
-    { pn_die "wrangler deploy --dry-run failed"; return 1; }
-  raw=$(cat "$out"/* 2>/dev/null | wc -c)
-  gz=$(cat "$out"/* 2>/dev/null | gzip -9 | wc -c)
-  printf 'API Worker bundle: %s KiB raw, %s KiB gzip (%s)\n' $((raw / 1024)) $((gz / 1024)) "$out"
+  local out=$1 name config raw gz
+  for name in api consumer; do
+    config=$PN_ROOT/wrangler.toml
+    [[ $name == consumer ]] && config=$PN_ROOT/wrangler.consumer.toml
+    (cd "$PN_ROOT" && wrangler deploy --dry-run --outdir "$out/$name" --config "$config" >&2) ||
+      { pn_die "wrangler deploy --dry-run failed ($config)"; return 1; }
+    raw=$(cat "$out/$name"/* 2>/dev/null | wc -c)
+    gz=$(cat "$out/$name"/* 2>/dev/null | gzip -9 | wc -c)
+    printf '%s Worker bundle: %s KiB raw, %s KiB gzip (%s)\n' "$name" $((raw / 1024)) $((gz / 1024)) "$out/$name"
+  done
 }

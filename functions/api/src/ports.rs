@@ -184,6 +184,11 @@ maybe_async_trait! {
 pub trait JobPush: MaybeSend + MaybeSync {
     /// Whether this runtime pushes at all (the relay has nothing to do otherwise).
     fn pushes(&self) -> bool;
+    /// Queues whose consumers poll even here (the media runner's `file_processing`): their jobs
+    /// are never announced, nor relayed.
+    fn polled_queues(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Announces jobs. A runtime may send after the response (`wait_until`). A lost announcement
     /// costs latency, not the job: the relay re-announces jobs left unclaimed, so this cannot fail
     /// the request. Returns how many were handed to the transport.

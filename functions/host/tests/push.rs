@@ -17,17 +17,24 @@ use uuid::Uuid;
 
 const ADMIN: (&str, &str) = ("root@example.com", "admin password 1");
 
+/// A push port that records what it is given; `polled` are the queues it leaves to polling.
 #[derive(Default)]
-struct Recording(Mutex<Vec<ReadyJob>>);
+struct Recording {
+    pushed: Mutex<Vec<ReadyJob>>,
+    polled: Vec<String>,
+}
 
 maybe_async_trait! {
 impl JobPush for Recording {
     fn pushes(&self) -> bool {
         true
     }
+    fn polled_queues(&self) -> Vec<String> {
+        self.polled.clone()
+    }
     async fn push(&self, jobs: Vec<ReadyJob>) -> usize {
         let n = jobs.len();
-        self.0.lock().expect("lock").extend(jobs);
+        self.pushed.lock().expect("lock").extend(jobs);
         n
     }
 }
@@ -35,7 +42,7 @@ impl JobPush for Recording {
 
 impl Recording {
     fn take(&self) -> Vec<ReadyJob> {
-        std::mem::take(&mut *self.0.lock().expect("lock"))
+        std::mem::take(&mut *self.pushed.lock().expect("lock"))
     }
 }
 
@@ -226,7 +233,8 @@ async fn the_relay_re_announces_jobs_left_unclaimed_for_a_minute() {
     assert_eq!(relayed.len(), 1);
     assert_eq!(relayed[0].id, ids[0]);
 
-    // Where consumers poll (the native host), the relay has nothing to do.
+    // The runtime's own relay: where consumers poll (the native host) it has nothing to do;
+    // the API Worker re-announces the overdue job on its Cloudflare Queue.
     let r = p
         .post(
             "/api/v1/worker/maintenance/relay",
@@ -234,6 +242,72 @@ async fn the_relay_re_announces_jobs_left_unclaimed_for_a_minute() {
             json!({}),
         )
         .await;
-    assert_eq!(r.assert_ok(200)["pushed"], 0);
+    let expected = if common::runtime() == common::Runtime::Native {
+        0
+    } else {
+        1
+    };
+    assert_eq!(r.assert_ok(200)["pushed"], expected);
     assert!(recording.take().is_empty());
+}
+
+#[tokio::test]
+async fn polled_and_paused_queues_are_neither_announced_nor_relayed() {
+    let p = Platform::start_with(Options {
+        admin: Some((ADMIN.0.into(), ADMIN.1.into())),
+        ..Options::default()
+    })
+    .await;
+    let admin = Session::from_auth(p.login(ADMIN.0, ADMIN.1).await.assert_ok(200));
+    let recording = Arc::new(Recording {
+        polled: vec!["file_processing".into()],
+        ..Recording::default()
+    });
+    let api = pushing_api(&p, recording.clone());
+    let service = p.service_token();
+    let (status, body) = call(
+        &api,
+        Method::POST,
+        "/api/v1/worker/queue/enqueue",
+        &service,
+        json!({ "jobs": [
+            { "job_type": "system.noop", "queue": "file_processing" },
+            { "job_type": "system.noop", "queue": "email" },
+            { "job_type": "system.noop", "queue": "webhooks" }
+        ] }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let announced: Vec<String> = recording.take().into_iter().map(|j| j.queue).collect();
+    assert_eq!(
+        announced,
+        ["email", "webhooks"],
+        "the media runner's queue is polled"
+    );
+
+    // All three wait past the relay's minute; webhooks is paused meanwhile.
+    p.db.execute("UPDATE jobs SET run_at = now() - interval '2 minutes'", &[])
+        .await
+        .expect("age");
+    let (status, _) = call(
+        &api,
+        Method::POST,
+        "/api/v1/admin/queues/webhooks/pause",
+        &admin.access,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = call(
+        &api,
+        Method::POST,
+        "/api/v1/worker/maintenance/relay",
+        &service,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["pushed"], 1, "{body}");
+    let relayed: Vec<String> = recording.take().into_iter().map(|j| j.queue).collect();
+    assert_eq!(relayed, ["email"]);
 }

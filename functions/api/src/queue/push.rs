@@ -31,8 +31,10 @@ pub async fn announce(api: &Api, jobs: Vec<(Uuid, String, Option<DateTime<Utc>>)
         return;
     }
     let now = api.now();
+    let polled = push.polled_queues();
     let ready: Vec<ReadyJob> = jobs
         .into_iter()
+        .filter(|(_, queue, _)| !polled.contains(queue))
         .filter_map(|(id, queue, run_at)| {
             let delay = run_at.map_or(0, |at| (at - now).num_seconds().max(0));
             (delay <= MAX_DELAY_SECONDS).then(|| ReadyJob {
@@ -42,7 +44,9 @@ pub async fn announce(api: &Api, jobs: Vec<(Uuid, String, Option<DateTime<Utc>>)
             })
         })
         .collect();
-    push.push(ready).await;
+    if !ready.is_empty() {
+        push.push(ready).await;
+    }
 }
 
 /// Jobs claimable for at least `RELAY_AFTER` and still unclaimed.
@@ -51,7 +55,11 @@ pub async fn overdue(api: &Api) -> Result<Vec<ReadyJob>, DbError> {
         .db()
         .query(
             sql::JOBS_OVERDUE,
-            &[(api.now() - RELAY_AFTER).into(), RELAY_BATCH.into()],
+            &[
+                (api.now() - RELAY_AFTER).into(),
+                RELAY_BATCH.into(),
+                api.ports().job_push.polled_queues().into(),
+            ],
         )
         .await?;
     rows.iter()

@@ -244,9 +244,12 @@ RETURNING id
 SELECT pg_notify('powernode_jobs', q) FROM unnest($1::text[]) AS q
 
 -- name: JobsOverdue
--- Claimable since before $1 and still unclaimed: what the relay re-announces. Oldest first.
-SELECT id, queue
-  FROM jobs
- WHERE state IN ('available', 'scheduled', 'retryable') AND run_at <= $1::timestamptz
- ORDER BY run_at, id
+-- Claimable since before $1 and still unclaimed: what the relay re-announces, oldest first.
+-- Not the queues in $3 (consumers poll them) nor paused queues (nobody may claim from them).
+SELECT j.id, j.queue
+  FROM jobs j
+ WHERE j.state IN ('available', 'scheduled', 'retryable') AND j.run_at <= $1::timestamptz
+   AND NOT (j.queue = ANY($3::text[]))
+   AND NOT EXISTS (SELECT 1 FROM queues q WHERE q.name = j.queue AND q.paused_at IS NOT NULL)
+ ORDER BY j.run_at, j.id
  LIMIT $2

@@ -3,6 +3,7 @@
 mod db;
 mod fetch;
 mod platform;
+mod queue_push;
 
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
@@ -12,7 +13,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use powernode_api::error::ApiError;
 use powernode_api::http::render_error;
 use powernode_api::metrics::Metrics;
-use powernode_api::ports::{NoJobPush, NoJobSignal};
+use powernode_api::ports::{JobPush, NoJobPush, NoJobSignal};
 use powernode_api::service::passwords::InlineArgon2;
 use powernode_api::{Api, ApiConfig, ApiRequest, ApiResponse, Ports, RunawayPolicy};
 use shared::ErrorCode;
@@ -25,9 +26,9 @@ use crate::upstash::UpstashCache;
 static METRICS: OnceLock<Arc<Metrics>> = OnceLock::new();
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let response = match Settings::from_env(&env) {
-        Ok(settings) => serve(req, &env, settings).await,
+        Ok(settings) => serve(req, &env, ctx, settings).await,
         Err(missing) => {
             // Names only: a value never reaches the log.
             console_error!("the Worker is not configured: {missing} is not set");
@@ -44,6 +45,8 @@ struct Settings {
     upstash_token: String,
     redis_prefix: String,
     db_tls: bool,
+    /// Queues never announced on the `JOBS` queue: their consumers poll (the media runner).
+    polled_queues: Vec<String>,
 }
 
 impl Settings {
@@ -87,6 +90,12 @@ impl Settings {
             // Hyperdrive speaks TLS (StartTLS) in production; local dev points at a plain
             // loopback Postgres and sets "off".
             db_tls: var("POWERNODE_DB_TLS").is_none_or(|v| v != "off"),
+            polled_queues: var("POWERNODE_POLLED_QUEUES")
+                .unwrap_or_else(|| "file_processing".into())
+                .split(',')
+                .map(|q| q.trim().to_string())
+                .filter(|q| !q.is_empty())
+                .collect(),
         })
     }
 }
@@ -95,7 +104,7 @@ fn number<T: std::str::FromStr>(value: Option<String>, default: T) -> T {
     value.and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-async fn serve(req: Request, env: &Env, settings: Settings) -> ApiResponse {
+async fn serve(req: Request, env: &Env, ctx: Context, settings: Settings) -> ApiResponse {
     let request = match to_api_request(req, settings.config.max_body_bytes).await {
         Ok(r) => r,
         Err(e) => return render_error(&e),
@@ -111,6 +120,15 @@ async fn serve(req: Request, env: &Env, settings: Settings) -> ApiResponse {
         fetch::FetchTransport::new(&settings.upstash_url, &settings.upstash_token),
         &settings.redis_prefix,
     );
+    // Without a `JOBS` queue binding nothing is pushed and consumers poll, as natively.
+    let job_push: Arc<dyn JobPush> = match env.queue("JOBS") {
+        Ok(queue) => Arc::new(queue_push::QueuePush::new(
+            queue,
+            ctx,
+            settings.polled_queues,
+        )),
+        Err(_) => Arc::new(NoJobPush),
+    };
     // Workers are single-threaded: Arc is only the type Ports asks for, not shared across threads.
     #[allow(clippy::arc_with_non_send_sync)]
     let ports = Ports {
@@ -120,9 +138,7 @@ async fn serve(req: Request, env: &Env, settings: Settings) -> ApiResponse {
         rng: Arc::new(platform::JsRng),
         passwords: Arc::new(InlineArgon2),
         job_signal: Arc::new(NoJobSignal),
-        // The Queue producer arrives with the consumer Worker; until then the relay has
-        // nothing to do and consumers poll.
-        job_push: Arc::new(NoJobPush),
+        job_push,
     };
     let metrics = METRICS.get_or_init(Arc::default).clone();
     let api = Api::with_metrics(settings.config, ports, metrics);

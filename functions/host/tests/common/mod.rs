@@ -81,6 +81,16 @@ pub fn native_only(why: &str) -> bool {
     true
 }
 
+/// Whether the runtime's own consumers run here: natively the harness starts the host's
+/// (`Options::consumers`); an external runtime says so in `POWERNODE_TEST_CONSUMER_WORKER=1`
+/// (scripts/test runs the consumer Worker beside the API Worker for the tests that need it).
+/// Otherwise the test is skipped, visibly.
+pub fn runtime_runs_consumers() -> bool {
+    runtime() == Runtime::Native
+        || std::env::var("POWERNODE_TEST_CONSUMER_WORKER").as_deref() == Ok("1")
+        || !native_only("this workerd run has no consumer Worker")
+}
+
 /// The runaway policy the external runtime was started with (`scripts/test` gives the test
 /// Worker a 2 s pause and says so in `POWERNODE_TEST_RUNAWAY_DISABLE_SECONDS`).
 fn external_runaway_policy() -> powernode_api::RunawayPolicy {
@@ -284,6 +294,23 @@ impl Platform {
             WORKER_SECRET.as_bytes(),
         )
         .expect("sign service token")
+    }
+
+    /// Fires the runtime's cron once. Natively the host's scheduler checks every second by
+    /// itself; local workerd runs the consumer Worker's `scheduled` handler only on request.
+    pub async fn fire_cron(&self) {
+        if let Ok(url) = std::env::var("POWERNODE_TEST_CRON_URL") {
+            let r = self
+                .http
+                .get(format!(
+                    "{}/__scheduled?cron=*+*+*+*+*",
+                    url.trim_end_matches('/')
+                ))
+                .send()
+                .await
+                .expect("the cron endpoint answers");
+            assert!(r.status().is_success(), "cron trigger: {}", r.status());
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
