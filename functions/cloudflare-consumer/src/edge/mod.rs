@@ -134,13 +134,15 @@ async fn settle(env: &Env, message: &RawMessage, job: &JobAnnouncement, action: 
             // The job is already dead in Postgres; the dead-letter queue is where operators
             // look. If that send fails, Cloudflare's own retries end there too.
             let sent = match env.queue("DEAD_LETTERS") {
-                Ok(dlq) => dlq.send(job.clone()).await.is_ok(),
-                Err(_) => false,
+                Ok(dlq) => dlq.send(job.clone()).await,
+                Err(e) => Err(e),
             };
-            if sent {
-                message.ack();
-            } else {
-                message.retry();
+            match sent {
+                Ok(()) => message.ack(),
+                Err(e) => {
+                    console_error!("job {}: dead, but the dead-letter send failed: {e}", job.id);
+                    message.retry();
+                }
             }
         }
     }
