@@ -100,8 +100,8 @@ pn_cf_install_tools() {
 # Builds the API Worker into functions/cloudflare-api/build with the `edge` cargo profile
 # (Cargo.toml: release with opt-level "s", fat LTO, one codegen unit, argon2 and blake2 at
 # opt-level 3; BENCHMARKS.md "Edge bundles" has its size and scripts/bench-worker-login its
-# hashing speed against the release profile). --no-opt: wasm-opt would be one more download
-# and saves nothing after gzip (TOOLING.md).
+# hashing speed against the release profile). --no-opt: wasm-opt (npm binaryen@132) would be
+# one more download and 90-110 s per build, for 5% after gzip: not needed while under target.
 pn_cf_build_api() {
   pn_step "worker-build --profile edge (functions/cloudflare-api)"
   (cd "$PN_CF_DIR" && worker-build --no-opt --profile edge >&2) &&
