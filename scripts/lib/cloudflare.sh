@@ -98,19 +98,23 @@ pn_cf_install_tools() {
     WRANGLER_HIDE_BANNER=true CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_NO_SKILLS_UPDATE_PROMPTS=true
 }
 
-# Builds the API Worker (release) into functions/cloudflare-api/build. --no-opt: wasm-opt
-# would be one more download and saves nothing after gzip (TOOLING.md).
+# Builds the API Worker into functions/cloudflare-api/build with the `edge` cargo profile
+# (Cargo.toml: release with opt-level "s", fat LTO, one codegen unit, argon2 and blake2 at
+# opt-level 3; BENCHMARKS.md "Edge bundles" has its size and scripts/bench-worker-login its
+# hashing speed against the release profile). --no-opt: wasm-opt (npm binaryen@132) would be
+# one more download and 90-110 s per build, for 5% after gzip: not needed while under target.
 pn_cf_build_api() {
-  pn_step "worker-build --release (functions/cloudflare-api)"
-  (cd "$PN_CF_DIR" && worker-build --release --no-opt >&2) &&
+  pn_step "worker-build --profile edge (functions/cloudflare-api)"
+  (cd "$PN_CF_DIR" && worker-build --no-opt --profile edge >&2) &&
     [[ -s "$PN_CF_DIR/build/worker/shim.mjs" && -s "$PN_CF_DIR/build/index_bg.wasm" ]] ||
     { pn_die "the Worker build produced no bundle"; return 1; }
 }
 
-# Builds the consumer Worker (release) into functions/cloudflare-consumer/build.
+# Builds the consumer Worker (the same size-optimised `edge` profile as the API) into
+# functions/cloudflare-consumer/build.
 pn_cf_build_consumer() {
-  pn_step "worker-build --release (functions/cloudflare-consumer)"
-  (cd "$PN_CF_CONSUMER_DIR" && worker-build --release --no-opt >&2) &&
+  pn_step "worker-build --profile edge (functions/cloudflare-consumer)"
+  (cd "$PN_CF_CONSUMER_DIR" && worker-build --no-opt --profile edge >&2) &&
     [[ -s "$PN_CF_CONSUMER_DIR/build/worker/shim.mjs" && -s "$PN_CF_CONSUMER_DIR/build/index_bg.wasm" ]] ||
     { pn_die "the consumer Worker build produced no bundle"; return 1; }
 }
@@ -130,13 +134,14 @@ pn__cf_consumer_config() {
 }
 
 # pn_cf_start_upstash_front DIR REDIS_URL TOKEN -> prints the front's URL. Needs the
-# `upstash-front` binary in $CARGO_TARGET_DIR/debug (cargo build -p powernode-upstash-front).
+# `upstash-front` binary in $CARGO_TARGET_DIR/debug (cargo build -p powernode-upstash-front), or
+# at $PN_UPSTASH_FRONT_BIN.
 pn_cf_start_upstash_front() {
   [[ $# -eq 3 ]] || { pn_die "usage: pn_cf_start_upstash_front DIR REDIS_URL TOKEN"; return 1; }
   local dir=$1 port pid i
   mkdir -p "$dir" && port=$(pn_free_port) || return 1
   UPSTASH_FRONT_ADDR="127.0.0.1:$port" UPSTASH_FRONT_REDIS_URL="$2" UPSTASH_FRONT_TOKEN="$3" \
-    "$CARGO_TARGET_DIR/debug/upstash-front" >"$dir/upstash-front.log" 2>&1 </dev/null &
+    "${PN_UPSTASH_FRONT_BIN:-$CARGO_TARGET_DIR/debug/upstash-front}" >"$dir/upstash-front.log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$dir/upstash-front.pid"
   for ((i = 0; i < 100; i++)); do
@@ -155,12 +160,14 @@ pn_cf_start_upstash_front() {
 # WORKER_SERVICE_TOKEN, ...) as KEY=VALUE lines; it is passed by path so no value shows in `ps`
 # or a log. The bundle must be built. With PN_CF_CONSUMER=1 the consumer Worker runs in the
 # same workerd (one process is what shares a local queue), taking the jobs the API announces.
+# PN_CF_CONFIG names another API wrangler config (default: the repository's wrangler.toml),
+# e.g. one whose `main` is another build's shim.
 pn_cf_start_api() {
   [[ $# -eq 5 || $# -eq 6 ]] || { pn_die "usage: pn_cf_start_api DIR DATABASE_URL UPSTASH_URL UPSTASH_TOKEN ENV_FILE [PORT]"; return 1; }
   local dir=$1 db=$2 port=${6:-} inspector pid i configs
   mkdir -p "$dir/state" && inspector=$(pn_free_port) || return 1
   [[ -n "$port" ]] || port=$(pn_free_port) || return 1
-  configs=(--config "$PN_ROOT/wrangler.toml")
+  configs=(--config "${PN_CF_CONFIG:-$PN_ROOT/wrangler.toml}")
   if [[ "${PN_CF_CONSUMER:-0}" == 1 ]]; then
     pn__cf_consumer_config "$dir" "http://127.0.0.1:$port" "$5" || return 1
     configs+=(--config "$dir/consumer/wrangler.toml")
