@@ -355,17 +355,116 @@ pn_spin_smoke() {
   return "$ok"
 }
 
+# Runs WASM (the consumer's no-spin-imports variant) with `wasmtime run --invoke ...`: prints
+# what the call returned (`ok`, `err(...)`). Settings go in as WASI environment variables.
+pn__spin_invoke() {
+  local wasm=$1 api=$2 token=$3 call=$4
+  "$PN_WASMTIME" run -Shttp --env "BACKEND_API_URL=$api" --env "WORKER_SERVICE_TOKEN=$token" \
+    --invoke "$call" "$wasm" 2>>"${PN__SPIN_INVOKE_LOG:-/dev/null}"
+}
+
+# A message as a WAVE list of bytes, for handle-message.
+pn__spin_wave_bytes() {
+  python3 -c 'import sys; print("[" + ", ".join(str(b) for b in sys.argv[1].encode()) + "]")' "$1"
+}
+
+# Asserts on the fake API's request log: python3 expression EXPR over `calls` (a list of
+# {"path", "body", "sub"}), described by WHAT.
+pn__spin_calls() {
+  local log=$1 what=$2 expr=$3
+  if python3 - "$log" "$expr" <<'PY'
+import json, sys
+try:
+    calls = [json.loads(line) for line in open(sys.argv[1])]
+except FileNotFoundError:
+    calls = []
+# Parenthesised so the expression may span lines.
+sys.exit(0 if eval("(" + sys.argv[2] + ")", {"calls": calls}) else 1)
+PY
+  then
+    pn_spin_log "ok   $what"
+  else
+    pn_spin_log "FAIL $what; requests:"; sed 's/^/[spin]   /' "$log" >&2 2>/dev/null; return 1
+  fi
+}
+
+# Both entry points of the consumer, run for real under wasmtime (WASI HTTP out, no Spin
+# imports) against a fake API on loopback: the cron sweep relays and enqueues the cron table's
+# ticks with a valid service JWT; an announcement is claimed by id and completed; another
+# process's queue and a malformed message make no request; a wrong token fails the sweep. What
+# this cannot run: Spin's Redis trigger and the cron plugin calling these exports, and Spin's
+# variables (read from the environment here).
+pn_spin_consumer_smoke() {
+  local wasm=$1 dir port pid api out ok=0 id=0190b3c1-0000-7000-8000-0000000000aa
+  pn_spin_install_wasmtime || return 1
+  # The trigger worlds' types-only interfaces are not host functions; wasmtime accepts them.
+  if pn_spin_imports "$wasm" | grep -E '^(spin|fermyon):' | grep -qvE '^(fermyon:spin/redis-types|fermyon:spin-cron/cron-types@)'; then
+    pn_spin_die "$wasm imports Spin host interfaces; wasmtime cannot run it"; return 1
+  fi
+  dir=$(mktemp -d)
+  port=$(pn_free_port) || return 1
+  python3 "$(dirname "${BASH_SOURCE[0]}")/spin-fake-api.py" "$port" secret "$dir/calls" 2>"$dir/fake.log" &
+  pid=$!
+  api="http://127.0.0.1:$port"
+  for _ in $(seq 1 50); do
+    curl -s -o /dev/null -X POST "$api/" && break
+    sleep 0.1
+  done
+  : >"$dir/calls"
+  export PN__SPIN_INVOKE_LOG="$dir/wasmtime.log"
+  {
+    out=$(pn__spin_invoke "$wasm" "$api" secret "handle-cron-event({timestamp: $(date +%s)})") &&
+      [[ "$out" == ok ]] || { pn_spin_log "FAIL handle-cron-event returned: $out"; false; }
+  } && pn__spin_calls "$dir/calls" "cron sweep: relay, then the cron table's ticks under idempotency keys, as service 'jobs'" \
+      'calls[0]["path"] == "/api/v1/worker/maintenance/relay"
+       and calls[1]["path"] == "/api/v1/worker/queue/enqueue"
+       and len(calls[1]["body"]["jobs"]) >= 2
+       and all(j["idempotency_key"].startswith("schedule:") for j in calls[1]["body"]["jobs"])
+       and all(c["sub"] == "jobs" for c in calls) and len(calls) == 2' &&
+  {
+    : >"$dir/calls"
+    out=$(pn__spin_invoke "$wasm" "$api" secret "fermyon:spin/inbound-redis.handle-message($(pn__spin_wave_bytes "{\"id\":\"$id\",\"queue\":\"default\"}"))") &&
+      [[ "$out" == ok ]] || { pn_spin_log "FAIL handle-message returned: $out"; false; }
+  } && pn__spin_calls "$dir/calls" "announcement: claimed by id with a per-instance worker id, run, completed" \
+      "[c['path'] for c in calls] == ['/api/v1/worker/queue/jobs/$id/claim', '/api/v1/worker/queue/complete']
+       and calls[0]['body']['worker_id'].startswith('spin-consumer-') and calls[0]['body']['lease_seconds'] == 300
+       and calls[1]['body']['worker_id'] == calls[0]['body']['worker_id']
+       and calls[1]['body']['jobs'][0]['id'] == '$id'" &&
+  {
+    : >"$dir/calls"
+    out=$(pn__spin_invoke "$wasm" "$api" secret "fermyon:spin/inbound-redis.handle-message($(pn__spin_wave_bytes "{\"id\":\"$id\",\"queue\":\"file_processing\"}"))") &&
+      [[ "$out" == ok ]] || { pn_spin_log "FAIL handle-message (file_processing) returned: $out"; false; }
+  } && pn__spin_calls "$dir/calls" "announcement for the media runner's queue: left alone, no request" 'calls == []' &&
+  {
+    out=$(pn__spin_invoke "$wasm" "$api" secret "fermyon:spin/inbound-redis.handle-message($(pn__spin_wave_bytes 'not json'))")
+    [[ "$out" == "err(error)" ]] || { pn_spin_log "FAIL a malformed message returned: $out"; false; }
+  } && pn__spin_calls "$dir/calls" "malformed message: an error for Spin's log, no request" 'calls == []' &&
+  {
+    out=$(pn__spin_invoke "$wasm" "$api" wrong "handle-cron-event({timestamp: 0})")
+    [[ "$out" == err\(other\(*401*\)\) ]] || { pn_spin_log "FAIL a wrong token returned: $out"; false; }
+  } && pn_spin_log "ok   wrong service token: the sweep fails with the API's 401" || ok=1
+  unset PN__SPIN_INVOKE_LOG
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  if ((ok)); then
+    pn_spin_log "wasmtime log:"; sed 's/^/[spin]   /' "$dir/wasmtime.log" >&2
+    pn_spin_log "fake API log:"; sed 's/^/[spin]   /' "$dir/fake.log" >&2
+  fi
+  rm -rf "$dir"
+  return "$ok"
+}
+
 # Everything: lints for wasm32-wasip2 (both API variants and the consumer), the component
 # builds, their import and export checks and sizes, the consumer's no-data-store check, the
-# wasmtime smoke test of the API's no-imports variant, and (when POWERNODE_TEST_DATABASE_URL is
+# wasmtime smoke tests of the no-imports variants (API: `serve`; consumer: `run --invoke`), and (when POWERNODE_TEST_DATABASE_URL is
 # set) the placeholder casts against Postgres. Native unit tests,
 # and SpinCache against Redis (POWERNODE_TEST_REDIS_URL), run with `cargo test --workspace`.
 pn_spin_checks() {
   local wasm bare consumer t0
-  pn_spin_log "clippy for wasm32-wasip2 (API, its no-spin-imports variant, consumer)"
+  pn_spin_log "clippy for wasm32-wasip2 (API and consumer, each with its no-spin-imports variant)"
   cargo clippy --locked --target wasm32-wasip2 -p "$PN_SPIN_CRATE" -- -D warnings &&
     cargo clippy --locked --target wasm32-wasip2 -p "$PN_SPIN_CRATE" --features no-spin-imports -- -D warnings &&
-    cargo clippy --locked --target wasm32-wasip2 -p "$PN_SPIN_CONSUMER_CRATE" -- -D warnings ||
+    cargo clippy --locked --target wasm32-wasip2 -p "$PN_SPIN_CONSUMER_CRATE" -- -D warnings &&
+    cargo clippy --locked --target wasm32-wasip2 -p "$PN_SPIN_CONSUMER_CRATE" --features no-spin-imports -- -D warnings ||
     { pn_spin_die "clippy"; return 1; }
   t0=$(date +%s)
   wasm=$(pn_spin_build) || return 1
@@ -382,6 +481,8 @@ pn_spin_checks() {
   pn_spin_check_no_data_store "$consumer" || return 1
   pn_spin_check_catches_wrong_wiring "$wasm" "$consumer" || return 1
   pn_spin_size "$consumer" >/dev/null || return 1
+  bare=$(pn_spin_build_crate "$PN_SPIN_CONSUMER_CRATE" "$PN_SPIN_CONSUMER_ARTIFACT" --features no-spin-imports) || return 1
+  pn_spin_consumer_smoke "$bare" || { pn_spin_die "consumer smoke test under wasmtime"; return 1; }
   bare=$(pn_spin_build --features no-spin-imports) || return 1
   pn_spin_size "$bare" >/dev/null || return 1
   pn_spin_smoke "$bare" || { pn_spin_die "wasmtime smoke test"; return 1; }

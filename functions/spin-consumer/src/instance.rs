@@ -10,12 +10,24 @@ use crate::transport::spin::SpinTransport;
 /// The consumer for this instance.
 pub fn consumer() -> Result<Consumer, ConfigError> {
     init_logging();
-    let settings = ConsumerSettings::from_lookup(|name| spin_sdk::variables::get(name).ok())?;
+    let settings = ConsumerSettings::from_lookup(lookup)?;
     Ok(Consumer::new(
         settings,
         Arc::new(SpinTransport),
         worker_id(),
     ))
+}
+
+/// A Spin variable.
+#[cfg(not(feature = "no-spin-imports"))]
+fn lookup(name: &str) -> Option<String> {
+    spin_sdk::variables::get(name).ok()
+}
+
+/// The `no-spin-imports` build: the variable's name, upper-cased, in the WASI environment.
+#[cfg(feature = "no-spin-imports")]
+fn lookup(name: &str) -> Option<String> {
+    std::env::var(name.to_ascii_uppercase()).ok()
 }
 
 /// A lease owner unique to this instance. Should WASI's random source fail, the clock in

@@ -14,7 +14,9 @@ use jobs::client::ClientError;
 use jobs::transport::HttpReply;
 use spin_sdk::http::{Method, Request, Response, SendError};
 
-/// The authenticated JSON POST the client asks for.
+/// The authenticated JSON POST the client asks for. With its length: without it the body goes
+/// out chunked, which not every server or proxy in front of the API reads (Python's
+/// `http.server` sees an empty body).
 pub fn request(url: &str, bearer: &str, body: Vec<u8>) -> Request {
     Request::builder()
         .method(Method::Post)
@@ -22,6 +24,7 @@ pub fn request(url: &str, bearer: &str, body: Vec<u8>) -> Request {
         .header("authorization", format!("Bearer {bearer}"))
         .header("content-type", "application/json")
         .header("accept", "application/json")
+        .header("content-length", body.len().to_string())
         .body(body)
         .build()
 }

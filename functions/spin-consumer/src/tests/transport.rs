@@ -15,6 +15,7 @@ fn the_request_is_an_authenticated_json_post_of_the_body() {
     let header = |name: &str| r.header(name).and_then(|v| v.as_str()).map(str::to_string);
     assert_eq!(header("authorization").as_deref(), Some("Bearer tok.en"));
     assert_eq!(header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(header("content-length").as_deref(), Some("7"));
     assert_eq!(r.body(), b"{\"a\":1}");
 }
 
