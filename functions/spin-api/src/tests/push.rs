@@ -8,10 +8,13 @@ use uuid::Uuid;
 use super::ready;
 use crate::push::{Publisher, SpinJobPush, announcements};
 
+/// A published message: its channel and payload.
+type Sent = (String, Vec<u8>);
+
 /// Records what is published; fails the publishes whose payload names a job in `failing`.
 #[derive(Clone, Default)]
 struct FakePublisher {
-    sent: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    sent: Arc<Mutex<Vec<Sent>>>,
     failing: Vec<Uuid>,
 }
 
