@@ -1,19 +1,23 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2015  # `A && B || { fail; return 1; }` is intended: any failure fails.
-# The Spin component (functions/spin-api): build, import check against spin.toml, size, and a
-# real HTTP smoke test of the no-Spin-imports variant under `wasmtime serve`.
+# The Spin components (functions/spin-api, functions/spin-consumer): build, import check against
+# spin.toml, export check against its triggers, size, and a real HTTP smoke test of the API's
+# no-Spin-imports variant under `wasmtime serve`.
 #
 # The Spin CLI cannot be installed on these machines (see TOOLING.md), so nothing here runs the
 # real component under Spin; what runs is said in README.md, section "Spin".
 #
 # Source it (after common.sh and services.sh) and call `pn_spin_checks`, or run it directly:
-#   bash scripts/lib/spin.sh build        # spin.toml's build command
+#   bash scripts/lib/spin.sh build        # spin.toml's build command (API)
+#   bash scripts/lib/spin.sh build_consumer   # the consumer's
 #   bash scripts/lib/spin.sh checks       # everything below
 # Functions log to stderr and keep stdout for their result (a path, a port, a list).
 
 PN_SPIN_WASMTIME_VERSION=49.0.4
 PN_SPIN_CRATE=powernode-spin-api
 PN_SPIN_ARTIFACT=powernode_spin_api.wasm
+PN_SPIN_CONSUMER_CRATE=powernode-spin-consumer
+PN_SPIN_CONSUMER_ARTIFACT=powernode_spin_consumer.wasm
 
 pn_spin_log() { printf '[spin] %s\n' "$*" >&2; }
 pn_spin_die() { pn_spin_log "ERROR: $*"; return 1; }
@@ -44,28 +48,39 @@ pn_spin_install_wasmtime() {
   pn_spin_log "wasmtime installed: $("$PN_WASMTIME" --version)"
 }
 
-# Builds the component (release, wasm32-wasip2) and copies it to target/spin/ in the clone,
-# where spin.toml's `source` points. Extra arguments go to cargo (e.g. --features X). Prints the
+# Builds CRATE (release, wasm32-wasip2) and copies ARTIFACT to target/spin/ in the clone, where
+# spin.toml's `source` points. Extra arguments go to cargo (e.g. --features X). Prints the
 # copy's path. Variants get distinct names so one never overwrites the other.
-pn_spin_build() {
-  local root name out built
+pn_spin_build_crate() {
+  local crate=$1 artifact=$2 root name out built
+  shift 2
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-  name=$PN_SPIN_ARTIFACT
-  [[ $# -gt 0 ]] && name="${PN_SPIN_ARTIFACT%.wasm}.$(printf '%s' "$*" | tr -c 'a-zA-Z0-9' '_' | sed 's/__*/_/g; s/^_//; s/_$//').wasm"
-  built="${CARGO_TARGET_DIR:-$root/target}/wasm32-wasip2/release/$PN_SPIN_ARTIFACT"
-  pn_spin_log "cargo build --release --target wasm32-wasip2 -p $PN_SPIN_CRATE --lib $*"
-  (cd "$root" && cargo build --locked --release --target wasm32-wasip2 -p "$PN_SPIN_CRATE" --lib "$@" >&2) ||
-    { pn_spin_die "the component did not build"; return 1; }
+  name=$artifact
+  [[ $# -gt 0 ]] && name="${artifact%.wasm}.$(printf '%s' "$*" | tr -c 'a-zA-Z0-9' '_' | sed 's/__*/_/g; s/^_//; s/_$//').wasm"
+  built="${CARGO_TARGET_DIR:-$root/target}/wasm32-wasip2/release/$artifact"
+  pn_spin_log "cargo build --release --target wasm32-wasip2 -p $crate --lib $*"
+  (cd "$root" && cargo build --locked --release --target wasm32-wasip2 -p "$crate" --lib "$@" >&2) ||
+    { pn_spin_die "$crate did not build"; return 1; }
   out="$root/target/spin/$name"
   mkdir -p "$root/target/spin" && cp "$built" "$out" || return 1
   printf '%s\n' "$out"
 }
 
-# Prints the component's imports, one interface a line.
+# The API component (spin.toml's build command for it); arguments as for pn_spin_build_crate.
+pn_spin_build() {
+  pn_spin_build_crate "$PN_SPIN_CRATE" "$PN_SPIN_ARTIFACT" "$@"
+}
+
+# The consumer component (spin.toml's build command for it).
+pn_spin_build_consumer() {
+  pn_spin_build_crate "$PN_SPIN_CONSUMER_CRATE" "$PN_SPIN_CONSUMER_ARTIFACT"
+}
+
+# Prints the component's imports, one interface a line (with --exports first: its exports).
 pn_spin_imports() {
   local root
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-  (cd "$root" && cargo run --locked -q -p "$PN_SPIN_CRATE" --example component_imports -- "$1")
+  (cd "$root" && cargo run --locked -q -p "$PN_SPIN_CRATE" --example component_imports -- "$@")
 }
 
 # Fails if WASM imports a Spin interface that COMPONENT in spin.toml is not granted:
@@ -90,6 +105,10 @@ if comp is None:
 hosts = comp.get("allowed_outbound_hosts", [])
 declared = doc.get("variables", {})
 used_vars = comp.get("variables", {})
+
+def triggered_by(kind):
+    ok = any(t.get("component") == component for t in doc.get("trigger", {}).get(kind, []))
+    return ok, f"a [[trigger.{kind}]] with component = \"{component}\" (these types are its event's)"
 
 def host(*schemes):
     ok = any(h.split("://", 1)[0] in schemes for h in hosts)
@@ -122,6 +141,10 @@ rules = {
     "spin:sqlite/sqlite": lambda: (bool(comp.get("sqlite_databases")), "sqlite_databases"),
     "fermyon:spin/llm": lambda: (bool(comp.get("ai_models")), "ai_models"),
     "wasi:http/outgoing-handler": lambda: (bool(hosts), "allowed_outbound_hosts"),
+    # Types-only interfaces of the trigger worlds (spin-sdk 5.2's unversioned redis world; the
+    # spin-trigger-cron plugin's world): granted by the trigger that calls the component.
+    "fermyon:spin/redis-types": lambda: triggered_by("redis"),
+    "fermyon:spin-cron/cron-types": lambda: triggered_by("cron"),
 }
 failed = False
 for line in imports.splitlines():
@@ -141,6 +164,80 @@ for line in imports.splitlines():
     failed |= not ok
 sys.exit(1 if failed else 0)
 PY
+}
+
+# Fails unless WASM exports what every trigger naming COMPONENT in spin.toml calls: an HTTP
+# trigger wasi:http/incoming-handler, a Redis trigger fermyon:spin/inbound-redis, a cron trigger
+# (the spin-trigger-cron plugin) handle-cron-event. A component no trigger names fails too.
+pn_spin_check_exports() {
+  local wasm=$1 component=$2 manifest root exports
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  manifest="${3:-$root/spin.toml}"
+  exports=$(pn_spin_imports --exports "$wasm") || { pn_spin_die "could not list the exports of $wasm"; return 1; }
+  python3 - "$manifest" "$component" "$exports" <<'PY'
+import re, sys, tomllib
+manifest, component, exports = sys.argv[1], sys.argv[2], sys.argv[3].split()
+with open(manifest, "rb") as f:
+    doc = tomllib.load(f)
+needs = {
+    "http": "wasi:http/incoming-handler",
+    "redis": "fermyon:spin/inbound-redis",
+    "cron": "handle-cron-event",
+}
+names = {re.sub(r"@[^@]*$", "", e) for e in exports}
+kinds = [k for k, ts in doc.get("trigger", {}).items() for t in ts if t.get("component") == component]
+if not kinds:
+    sys.exit(f"[spin] ERROR: no trigger in spin.toml names component {component}")
+failed = False
+for kind in sorted(set(kinds)):
+    want = needs.get(kind)
+    if want is None:
+        print(f"[spin] ERROR: [[trigger.{kind}]]: a trigger type this check does not know; add it", file=sys.stderr)
+        failed = True
+    elif want in names:
+        print(f"[spin] [[trigger.{kind}]] -> {component}: exports {want}", file=sys.stderr)
+    else:
+        print(f"[spin] ERROR: [[trigger.{kind}]] -> {component}: does not export {want}", file=sys.stderr)
+        failed = True
+sys.exit(1 if failed else 0)
+PY
+}
+
+# ARCHITECTURE.md: consumers reach state only through the API. Fails if WASM imports any data
+# store (Postgres, Redis commands, MySQL, SQLite, key-value); the Redis trigger's own types are
+# not a connection.
+pn_spin_check_no_data_store() {
+  local found
+  found=$(pn_spin_imports "$1" | grep -E '^(spin:postgres/|fermyon:spin/postgres|fermyon:spin/redis(@|$)|spin:redis/|fermyon:spin/mysql|spin:sqlite/|fermyon:spin/sqlite|fermyon:spin/key-value|spin:key-value/|wasi:keyvalue/)') || true
+  if [[ -n "$found" ]]; then
+    pn_spin_die "$(basename "$1") imports a data store: $(tr '\n' ' ' <<<"$found")"; return 1
+  fi
+  pn_spin_log "$(basename "$1") imports no data store"
+}
+
+# The export and data-store checks must be able to fail: a cron trigger pointed at the API
+# component, and the API component (which imports Postgres) taken for a consumer.
+pn_spin_check_catches_wrong_wiring() {
+  local api=$1 consumer=$2 root swapped
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  swapped=$(mktemp --suffix=.toml)
+  python3 - "$root/spin.toml" >"$swapped" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+# The cron trigger's component line, pointed at the API.
+head, cron = text.split("[[trigger.cron]]", 1)
+print(head + "[[trigger.cron]]" + re.sub(r'component = "consumer"', 'component = "api"', cron, count=1), end="")
+PY
+  if pn_spin_check_exports "$api" api "$swapped" 2>/dev/null; then
+    rm -f "$swapped"; pn_spin_die "the export check passed a cron trigger on the API component"; return 1
+  fi
+  rm -f "$swapped"
+  if pn_spin_check_no_data_store "$api" 2>/dev/null; then
+    pn_spin_die "the data-store check passed the API component"; return 1
+  fi
+  pn_spin_check_exports "$consumer" consumer >/dev/null 2>&1 ||
+    { pn_spin_die "the consumer fails its own export check"; return 1; }
+  pn_spin_log "the export and data-store checks refuse miswired components (as they should)"
 }
 
 # The import check must fail when spin.toml stops granting Postgres: a check that cannot fail
@@ -258,22 +355,134 @@ pn_spin_smoke() {
   return "$ok"
 }
 
-# Everything: lints for wasm32-wasip2 (both variants), the component build, its import check
-# and size, the wasmtime smoke test of the no-imports variant, and (when
-# POWERNODE_TEST_DATABASE_URL is set) the placeholder casts against Postgres. Native unit tests,
+# Runs WASM (the consumer's no-spin-imports variant) with `wasmtime run --invoke ...`: prints
+# what the call returned (`ok`, `err(...)`). Settings go in as WASI environment variables.
+pn__spin_invoke() {
+  local wasm=$1 api=$2 token=$3 call=$4
+  "$PN_WASMTIME" run -Shttp --env "BACKEND_API_URL=$api" --env "WORKER_SERVICE_TOKEN=$token" \
+    --invoke "$call" "$wasm" 2>>"${PN__SPIN_INVOKE_LOG:-/dev/null}"
+}
+
+# A message as a WAVE list of bytes, for handle-message.
+pn__spin_wave_bytes() {
+  python3 -c 'import sys; print("[" + ", ".join(str(b) for b in sys.argv[1].encode()) + "]")' "$1"
+}
+
+# Asserts on the fake API's request log: python3 expression EXPR over `calls` (a list of
+# {"path", "body", "sub"}), described by WHAT.
+pn__spin_calls() {
+  local log=$1 what=$2 expr=$3
+  if python3 - "$log" "$expr" <<'PY'
+import json, sys
+try:
+    calls = [json.loads(line) for line in open(sys.argv[1])]
+except FileNotFoundError:
+    calls = []
+# Parenthesised so the expression may span lines.
+sys.exit(0 if eval("(" + sys.argv[2] + ")", {"calls": calls}) else 1)
+PY
+  then
+    pn_spin_log "ok   $what"
+  else
+    pn_spin_log "FAIL $what; requests:"; sed 's/^/[spin]   /' "$log" >&2 2>/dev/null; return 1
+  fi
+}
+
+# Both entry points of the consumer, run for real under wasmtime (WASI HTTP out, no Spin
+# imports) against a fake API on loopback: the cron sweep relays and enqueues the cron table's
+# ticks with a valid service JWT; an announcement is claimed by id and completed; another
+# process's queue and a malformed message make no request; a wrong token fails the sweep. What
+# this cannot run: Spin's Redis trigger and the cron plugin calling these exports, and Spin's
+# variables (read from the environment here).
+pn_spin_consumer_smoke() {
+  local wasm=$1 dir port pid api out ok=0 id=0190b3c1-0000-7000-8000-0000000000aa
+  pn_spin_install_wasmtime || return 1
+  # The trigger worlds' types-only interfaces are not host functions; wasmtime accepts them.
+  if pn_spin_imports "$wasm" | grep -E '^(spin|fermyon):' | grep -qvE '^(fermyon:spin/redis-types|fermyon:spin-cron/cron-types@)'; then
+    pn_spin_die "$wasm imports Spin host interfaces; wasmtime cannot run it"; return 1
+  fi
+  dir=$(mktemp -d)
+  port=$(pn_free_port) || return 1
+  python3 "$(dirname "${BASH_SOURCE[0]}")/spin-fake-api.py" "$port" secret "$dir/calls" 2>"$dir/fake.log" &
+  pid=$!
+  api="http://127.0.0.1:$port"
+  for _ in $(seq 1 50); do
+    curl -s -o /dev/null -X POST "$api/" && break
+    sleep 0.1
+  done
+  : >"$dir/calls"
+  export PN__SPIN_INVOKE_LOG="$dir/wasmtime.log"
+  {
+    out=$(pn__spin_invoke "$wasm" "$api" secret "handle-cron-event({timestamp: $(date +%s)})") &&
+      [[ "$out" == ok ]] || { pn_spin_log "FAIL handle-cron-event returned: $out"; false; }
+  } && pn__spin_calls "$dir/calls" "cron sweep: relay, then the cron table's ticks under idempotency keys, as service 'jobs'" \
+      'calls[0]["path"] == "/api/v1/worker/maintenance/relay"
+       and calls[1]["path"] == "/api/v1/worker/queue/enqueue"
+       and len(calls[1]["body"]["jobs"]) >= 2
+       and all(j["idempotency_key"].startswith("schedule:") for j in calls[1]["body"]["jobs"])
+       and all(c["sub"] == "jobs" for c in calls) and len(calls) == 2' &&
+  {
+    : >"$dir/calls"
+    out=$(pn__spin_invoke "$wasm" "$api" secret "fermyon:spin/inbound-redis.handle-message($(pn__spin_wave_bytes "{\"id\":\"$id\",\"queue\":\"default\"}"))") &&
+      [[ "$out" == ok ]] || { pn_spin_log "FAIL handle-message returned: $out"; false; }
+  } && pn__spin_calls "$dir/calls" "announcement: claimed by id with a per-instance worker id, run, completed" \
+      "[c['path'] for c in calls] == ['/api/v1/worker/queue/jobs/$id/claim', '/api/v1/worker/queue/complete']
+       and calls[0]['body']['worker_id'].startswith('spin-consumer-') and calls[0]['body']['lease_seconds'] == 300
+       and calls[1]['body']['worker_id'] == calls[0]['body']['worker_id']
+       and calls[1]['body']['jobs'][0]['id'] == '$id'" &&
+  {
+    : >"$dir/calls"
+    out=$(pn__spin_invoke "$wasm" "$api" secret "fermyon:spin/inbound-redis.handle-message($(pn__spin_wave_bytes "{\"id\":\"$id\",\"queue\":\"file_processing\"}"))") &&
+      [[ "$out" == ok ]] || { pn_spin_log "FAIL handle-message (file_processing) returned: $out"; false; }
+  } && pn__spin_calls "$dir/calls" "announcement for the media runner's queue: left alone, no request" 'calls == []' &&
+  {
+    out=$(pn__spin_invoke "$wasm" "$api" secret "fermyon:spin/inbound-redis.handle-message($(pn__spin_wave_bytes 'not json'))")
+    [[ "$out" == "err(error)" ]] || { pn_spin_log "FAIL a malformed message returned: $out"; false; }
+  } && pn__spin_calls "$dir/calls" "malformed message: an error for Spin's log, no request" 'calls == []' &&
+  {
+    out=$(pn__spin_invoke "$wasm" "$api" wrong "handle-cron-event({timestamp: 0})")
+    [[ "$out" == err\(other\(*401*\)\) ]] || { pn_spin_log "FAIL a wrong token returned: $out"; false; }
+  } && pn_spin_log "ok   wrong service token: the sweep fails with the API's 401" || ok=1
+  unset PN__SPIN_INVOKE_LOG
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  if ((ok)); then
+    pn_spin_log "wasmtime log:"; sed 's/^/[spin]   /' "$dir/wasmtime.log" >&2
+    pn_spin_log "fake API log:"; sed 's/^/[spin]   /' "$dir/fake.log" >&2
+  fi
+  rm -rf "$dir"
+  return "$ok"
+}
+
+# Everything: lints for wasm32-wasip2 (both API variants and the consumer), the component
+# builds, their import and export checks and sizes, the consumer's no-data-store check, the
+# wasmtime smoke tests of the no-imports variants (API: `serve`; consumer: `run --invoke`), and (when POWERNODE_TEST_DATABASE_URL is
+# set) the placeholder casts against Postgres. Native unit tests,
 # and SpinCache against Redis (POWERNODE_TEST_REDIS_URL), run with `cargo test --workspace`.
 pn_spin_checks() {
-  local wasm bare t0
-  pn_spin_log "clippy for wasm32-wasip2 (component, and the no-spin-imports variant)"
+  local wasm bare consumer t0
+  pn_spin_log "clippy for wasm32-wasip2 (API and consumer, each with its no-spin-imports variant)"
   cargo clippy --locked --target wasm32-wasip2 -p "$PN_SPIN_CRATE" -- -D warnings &&
-    cargo clippy --locked --target wasm32-wasip2 -p "$PN_SPIN_CRATE" --features no-spin-imports -- -D warnings ||
+    cargo clippy --locked --target wasm32-wasip2 -p "$PN_SPIN_CRATE" --features no-spin-imports -- -D warnings &&
+    cargo clippy --locked --target wasm32-wasip2 -p "$PN_SPIN_CONSUMER_CRATE" -- -D warnings &&
+    cargo clippy --locked --target wasm32-wasip2 -p "$PN_SPIN_CONSUMER_CRATE" --features no-spin-imports -- -D warnings ||
     { pn_spin_die "clippy"; return 1; }
   t0=$(date +%s)
   wasm=$(pn_spin_build) || return 1
   pn_spin_log "component built in $(( $(date +%s) - t0 )) s: $wasm"
   pn_spin_check_imports "$wasm" api || { pn_spin_die "spin.toml does not grant what the component imports"; return 1; }
   pn_spin_check_catches_missing_grants "$wasm" || return 1
+  pn_spin_check_exports "$wasm" api || return 1
   pn_spin_size "$wasm" >/dev/null || return 1
+  t0=$(date +%s)
+  consumer=$(pn_spin_build_consumer) || return 1
+  pn_spin_log "consumer built in $(( $(date +%s) - t0 )) s: $consumer"
+  pn_spin_check_imports "$consumer" consumer || { pn_spin_die "spin.toml does not grant what the consumer imports"; return 1; }
+  pn_spin_check_exports "$consumer" consumer || return 1
+  pn_spin_check_no_data_store "$consumer" || return 1
+  pn_spin_check_catches_wrong_wiring "$wasm" "$consumer" || return 1
+  pn_spin_size "$consumer" >/dev/null || return 1
+  bare=$(pn_spin_build_crate "$PN_SPIN_CONSUMER_CRATE" "$PN_SPIN_CONSUMER_ARTIFACT" --features no-spin-imports) || return 1
+  pn_spin_consumer_smoke "$bare" || { pn_spin_die "consumer smoke test under wasmtime"; return 1; }
   bare=$(pn_spin_build --features no-spin-imports) || return 1
   pn_spin_size "$bare" >/dev/null || return 1
   pn_spin_smoke "$bare" || { pn_spin_die "wasmtime smoke test"; return 1; }
@@ -282,7 +491,7 @@ pn_spin_checks() {
   else
     pn_spin_log "POWERNODE_TEST_DATABASE_URL unset: placeholder casts not checked against Postgres"
   fi
-  pn_spin_log "all Spin checks passed (the real component was not run: no Spin runtime here)"
+  pn_spin_log "all Spin checks passed (the real components were not run: no Spin runtime here)"
 }
 
 # Direct use: `bash scripts/lib/spin.sh build|checks|smoke|...`.

@@ -1,7 +1,7 @@
 //! Powernode's queue consumer as a Cloudflare Worker, separate from the API Worker.
 //!
 //! - `#[event(queue)]`: each message of the `JOBS` queue announces one job
-//!   ([`JobAnnouncement`](shared::api::jobs::JobAnnouncement)). The Worker claims it by id
+//!   ([`JobAnnouncement`](shared::api::announcement::JobAnnouncement)). The Worker claims it by id
 //!   through the API with a service token, runs it with the same job runtime as the native
 //!   consumers (`jobs::deliver`, HTTP over `worker::Fetch`), and settles the message on its own:
 //!   ack, retry after the job's backoff, or the dead-letter queue.

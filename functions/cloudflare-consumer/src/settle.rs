@@ -46,7 +46,9 @@ pub fn action(outcome: &Result<Delivery, ClientError>) -> Action {
 
 /// Reads a message body; `None` for anything that is not an announcement (it can never
 /// succeed, so the consumer acknowledges and logs it).
-pub fn announcement(body: &serde_json::Value) -> Option<shared::api::jobs::JobAnnouncement> {
+pub fn announcement(
+    body: &serde_json::Value,
+) -> Option<shared::api::announcement::JobAnnouncement> {
     serde_json::from_value(body.clone()).ok()
 }
 

@@ -1,17 +1,24 @@
-//! Prints the imports of a Wasm component, one interface name a line (`spin:postgres/postgres@4.0.0`).
+//! Prints the imports of a Wasm component, one interface name a line (`spin:postgres/postgres@4.0.0`),
+//! or with `--exports` its exports (`fermyon:spin/inbound-redis`, `handle-cron-event`).
 //!
-//! Used by `scripts/lib/spin.sh` to check a build against what `spin.toml` grants; a tiny parser
-//! here avoids installing `wasm-tools` (minutes of compilation) just to list names.
+//! Used by `scripts/lib/spin.sh` to check a build against what `spin.toml` grants and against
+//! the triggers that call it; a tiny parser here avoids installing `wasm-tools` (minutes of
+//! compilation) just to list names.
 //!
-//! Usage: `cargo run -p powernode-spin-api --example component_imports -- FILE.wasm`
+//! Usage: `cargo run -p powernode-spin-api --example component_imports -- [--exports] FILE.wasm`
 
 use std::process::ExitCode;
 
 use wasmparser::{Parser, Payload};
 
 fn main() -> ExitCode {
-    let Some(path) = std::env::args().nth(1) else {
-        eprintln!("usage: component_imports FILE.wasm");
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let exports = args.first().is_some_and(|a| a == "--exports");
+    if exports {
+        args.remove(0);
+    }
+    let Some(path) = args.pop() else {
+        eprintln!("usage: component_imports [--exports] FILE.wasm");
         return ExitCode::from(2);
     };
     let bytes = match std::fs::read(&path) {
@@ -21,7 +28,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match imports(&bytes) {
+    match names(&bytes, exports) {
         Ok(names) => {
             for name in names {
                 println!("{name}");
@@ -35,8 +42,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// The top-level component's import names (nested modules' imports are satisfied inside it).
-fn imports(bytes: &[u8]) -> Result<Vec<String>, wasmparser::BinaryReaderError> {
+/// The top-level component's import names (nested modules' imports are satisfied inside it),
+/// or its export names.
+fn names(bytes: &[u8], exports: bool) -> Result<Vec<String>, wasmparser::BinaryReaderError> {
     let mut names = Vec::new();
     let mut depth = 0usize;
     let mut is_component = false;
@@ -49,9 +57,14 @@ fn imports(bytes: &[u8]) -> Result<Vec<String>, wasmparser::BinaryReaderError> {
                 depth += 1;
             }
             Payload::End(_) => depth = depth.saturating_sub(1),
-            Payload::ComponentImportSection(reader) if depth == 1 => {
+            Payload::ComponentImportSection(reader) if depth == 1 && !exports => {
                 for import in reader {
                     names.push(import?.name.0.to_string());
+                }
+            }
+            Payload::ComponentExportSection(reader) if depth == 1 && exports => {
+                for export in reader {
+                    names.push(export?.name.0.to_string());
                 }
             }
             _ => {}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use powernode_api::error::ApiError;
 use powernode_api::http::render_error;
-use powernode_api::ports::{NoJobPush, NoJobSignal};
+use powernode_api::ports::{JobPush, NoJobSignal};
 use powernode_api::{Api, Ports};
 use spin_sdk::http::IncomingRequest;
 
@@ -57,6 +57,7 @@ async fn serve(api: &Api, req: IncomingRequest) -> powernode_api::ApiResponse {
 fn common_ports(
     db: Arc<dyn powernode_api::ports::Db>,
     cache: Arc<dyn powernode_api::ports::Cache>,
+    job_push: Arc<dyn JobPush>,
 ) -> Ports {
     Ports {
         db,
@@ -65,7 +66,7 @@ fn common_ports(
         rng: Arc::new(WasiRng),
         passwords: Arc::new(InlineArgon2),
         job_signal: Arc::new(NoJobSignal),
-        job_push: Arc::new(NoJobPush),
+        job_push,
     }
 }
 
@@ -73,6 +74,7 @@ fn common_ports(
 fn build_api() -> Result<Api, ApiError> {
     use crate::config::SpinSettings;
     use crate::pg::{SpinDb, spin::SpinConnector as PgConnector};
+    use crate::push::{SpinJobPush, spin::SpinPublisher};
     use crate::redis::{SpinCache, spin::SpinConnector as RedisConnector};
 
     let settings =
@@ -90,16 +92,20 @@ fn build_api() -> Result<Api, ApiError> {
         },
         &settings.redis_prefix,
     );
+    let push = SpinJobPush::new(
+        SpinPublisher::new(settings.redis_url.clone()),
+        &settings.jobs_channel,
+    );
     Ok(Api::new(
         settings.api_config(),
-        common_ports(Arc::new(db), Arc::new(cache)),
+        common_ports(Arc::new(db), Arc::new(cache), Arc::new(push)),
     ))
 }
 
 #[cfg(feature = "no-spin-imports")]
 fn build_api() -> Result<Api, ApiError> {
     use powernode_api::ApiConfig;
-    use powernode_api::ports::Rng;
+    use powernode_api::ports::{NoJobPush, Rng};
 
     use crate::unavailable::{NoCache, NoDb};
 
@@ -111,6 +117,7 @@ fn build_api() -> Result<Api, ApiError> {
     let config = ApiConfig::new(jwt.to_vec(), service.to_vec());
     Ok(Api::new(
         config,
-        common_ports(Arc::new(NoDb), Arc::new(NoCache)),
+        // No Redis to publish on; nothing commits without a database anyway.
+        common_ports(Arc::new(NoDb), Arc::new(NoCache), Arc::new(NoJobPush)),
     ))
 }

@@ -5,6 +5,9 @@
 
 use powernode_api::{ApiConfig, RunawayPolicy};
 
+/// The channel job announcements go to when `jobs_channel` is unset.
+pub const DEFAULT_JOBS_CHANNEL: &str = "powernode:jobs";
+
 /// What is wrong with the variables. Names only: values may be secrets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -32,6 +35,9 @@ pub struct SpinSettings {
     pub redis_url: String,
     /// `redis_prefix` (default `pn:`, as natively).
     pub redis_prefix: String,
+    /// `jobs_channel` (default [`DEFAULT_JOBS_CHANNEL`]): where job announcements are published,
+    /// the channel the consumer component's Redis trigger subscribes to.
+    pub jobs_channel: String,
     /// `runaway_max_runs`, `runaway_window_seconds`, `runaway_disable_seconds`.
     pub runaway: RunawayPolicy,
 }
@@ -57,6 +63,7 @@ impl SpinSettings {
             database_url: required("database_url")?,
             redis_url: required("redis_url")?,
             redis_prefix: get("redis_prefix").unwrap_or_else(|| "pn:".into()),
+            jobs_channel: get("jobs_channel").unwrap_or_else(|| DEFAULT_JOBS_CHANNEL.into()),
             runaway: RunawayPolicy {
                 max_runs: u32::try_from(max_runs)
                     .map_err(|_| ConfigError::NotANumber("runaway_max_runs"))?,
@@ -88,6 +95,7 @@ impl std::fmt::Debug for SpinSettings {
             .field("database_url", &"<set>")
             .field("redis_url", &"<set>")
             .field("redis_prefix", &self.redis_prefix)
+            .field("jobs_channel", &self.jobs_channel)
             .field("runaway", &self.runaway)
             .finish()
     }

@@ -2,8 +2,8 @@
 //!
 //! The entry point (`component.rs`, wasm32 only) turns Spin's request into the core's
 //! `ApiRequest` and back; everything else is ports: `Db` over `spin:postgres@4.0.0` (`pg.rs`),
-//! `Cache` over Spin's Redis (`redis.rs`), clock, WASI randomness and inline argon2
-//! (`platform.rs`), configuration from Spin variables (`config.rs`). Every conversion is a plain
+//! `Cache` over Spin's Redis (`redis.rs`), `JobPush` over Redis publish (`push.rs`), clock, WASI
+//! randomness and inline argon2 (`platform.rs`), configuration from Spin variables (`config.rs`). Every conversion is a plain
 //! function tested natively; only the thin `spin` submodules and `component.rs` touch imports.
 //!
 //! SDK: `spin-sdk` 5.2, the last release on WASI 0.2 HTTP (`#[http_component]`). 7.0 targets
@@ -20,6 +20,7 @@ pub mod config;
 pub mod http;
 pub mod pg;
 pub mod platform;
+pub mod push;
 pub mod redis;
 pub mod unavailable;
 

@@ -268,16 +268,6 @@ pub struct Enqueue {
     pub created: bool,
 }
 
-/// What a push transport carries (a Cloudflare Queue message, a Redis pub/sub message): a hint
-/// that a job is ready. The job itself stays in Postgres; consumers claim it by id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobAnnouncement {
-    /// The job to claim.
-    pub id: Uuid,
-    /// Its queue.
-    pub queue: String,
-}
-
 /// Answer of `POST /api/v1/worker/maintenance/relay`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,5 +1,6 @@
 //! Request and response bodies, one module per resource.
 
+pub mod announcement;
 pub mod auth;
 pub mod jobs;
 pub mod ops;

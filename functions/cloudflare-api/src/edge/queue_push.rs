@@ -4,7 +4,7 @@
 
 use powernode_api::maybe_async_trait;
 use powernode_api::ports::{JobPush, ReadyJob};
-use shared::api::jobs::JobAnnouncement;
+use shared::api::announcement::JobAnnouncement;
 use worker::{BatchMessageBuilder, Context, MessageBuilder, Queue, console_error};
 
 /// Cloudflare's limit on messages per `sendBatch`.

@@ -10,7 +10,7 @@ use jobs::client::BackendApiClient;
 use jobs::deliver::deliver;
 use jobs::job::Registry;
 use jobs::schedule::{SCHEDULES, Schedule, Scheduler};
-use shared::api::jobs::JobAnnouncement;
+use shared::api::announcement::JobAnnouncement;
 use worker::{
     Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, RawMessage, ScheduleContext,
     ScheduledEvent, console_error, console_log, event,

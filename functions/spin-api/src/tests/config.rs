@@ -22,6 +22,7 @@ const REQUIRED: [(&str, &str); 5] = [
 fn defaults_fill_the_optional_variables() {
     let s = SpinSettings::from_lookup(vars(&REQUIRED)).unwrap();
     assert_eq!(s.redis_prefix, "pn:");
+    assert_eq!(s.jobs_channel, "powernode:jobs");
     assert_eq!(s.runaway, powernode_api::RunawayPolicy::default());
     let api = s.api_config();
     assert_eq!(api.jwt_secret, b"jwt-secret-value");
@@ -33,12 +34,14 @@ fn optional_variables_override() {
     let mut pairs = REQUIRED.to_vec();
     pairs.extend([
         ("redis_prefix", "tenant:"),
+        ("jobs_channel", "tenant:jobs"),
         ("runaway_max_runs", "0"),
         ("runaway_window_seconds", " 30 "),
         ("runaway_disable_seconds", "10"),
     ]);
     let s = SpinSettings::from_lookup(vars(&pairs)).unwrap();
     assert_eq!(s.redis_prefix, "tenant:");
+    assert_eq!(s.jobs_channel, "tenant:jobs");
     assert_eq!(s.runaway.max_runs, 0);
     assert_eq!(s.runaway.window_seconds, 30);
     assert_eq!(s.api_config().runaway.disable_seconds, 10);

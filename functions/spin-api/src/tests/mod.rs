@@ -4,6 +4,7 @@
 mod config;
 mod http;
 mod pg;
+mod push;
 mod redis;
 mod redis_live;
 
