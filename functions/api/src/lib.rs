@@ -37,6 +37,7 @@ use crate::error::{ApiError, ApiResult};
 pub use crate::http::{ApiRequest, ApiResponse};
 use crate::http::{Outcome, render_error, render_raw, render_success};
 use crate::metrics::Metrics;
+use crate::ports::storage::StorageProviders;
 use crate::ports::{Cache, Clock, Db, JobPush, JobSignal, PasswordHasher, Rng};
 use crate::routes::{Access, ROUTES, RouteDef};
 pub use shared::maybe_async_trait;
@@ -58,6 +59,8 @@ pub struct Ports {
     pub job_signal: Arc<dyn JobSignal>,
     /// Announces new jobs to push transports.
     pub job_push: Arc<dyn JobPush>,
+    /// Builds object stores for storage rows (files).
+    pub storage: Arc<dyn StorageProviders>,
 }
 
 /// The API: construct once per process (or isolate), then `handle` every request.

@@ -14,6 +14,7 @@ use jobs::job::Registry;
 use jobs::schedule::{SCHEDULES, Scheduler};
 use powernode_api::error::ApiError;
 use powernode_api::http::render_error;
+use powernode_api::ports::storage::NoStorage;
 use powernode_api::ports::{Cache, CacheError, JobSignal, NoJobPush, NoJobSignal};
 use powernode_api::service::admin::{self, AdminSeed};
 use powernode_api::{Api, ApiConfig, ApiRequest, Ports, maybe_async_trait, migrate};
@@ -59,6 +60,7 @@ fn api_with(
         passwords: Arc::new(BlockingArgon2),
         job_signal,
         job_push: Arc::new(NoJobPush),
+        storage: Arc::new(NoStorage),
     };
     let mut api_config = ApiConfig::new(
         config.secrets.jwt_secret.clone().into_bytes(),

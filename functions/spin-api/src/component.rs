@@ -7,6 +7,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use powernode_api::error::ApiError;
 use powernode_api::http::render_error;
+use powernode_api::ports::storage::NoStorage;
 use powernode_api::ports::{NoJobPush, NoJobSignal};
 use powernode_api::{Api, Ports};
 use spin_sdk::http::IncomingRequest;
@@ -66,6 +67,7 @@ fn common_ports(
         passwords: Arc::new(InlineArgon2),
         job_signal: Arc::new(NoJobSignal),
         job_push: Arc::new(NoJobPush),
+        storage: Arc::new(NoStorage),
     }
 }
 

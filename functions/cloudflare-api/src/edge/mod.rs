@@ -13,6 +13,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use powernode_api::error::ApiError;
 use powernode_api::http::render_error;
 use powernode_api::metrics::Metrics;
+use powernode_api::ports::storage::NoStorage;
 use powernode_api::ports::{JobPush, NoJobPush, NoJobSignal};
 use powernode_api::service::passwords::InlineArgon2;
 use powernode_api::{Api, ApiConfig, ApiRequest, ApiResponse, Ports, RunawayPolicy};
@@ -139,6 +140,7 @@ async fn serve(req: Request, env: &Env, ctx: Context, settings: Settings) -> Api
         passwords: Arc::new(InlineArgon2),
         job_signal: Arc::new(NoJobSignal),
         job_push,
+        storage: Arc::new(NoStorage),
     };
     let metrics = METRICS.get_or_init(Arc::default).clone();
     let api = Api::with_metrics(settings.config, ports, metrics);

@@ -112,6 +112,7 @@ fn responses_keep_status_headers_and_body() {
 fn the_core_answers_mapped_requests_with_envelopes() {
     use std::sync::Arc;
 
+    use powernode_api::ports::storage::NoStorage;
     use powernode_api::ports::{NoJobPush, NoJobSignal};
     use powernode_api::{Api, ApiConfig, Ports};
 
@@ -128,6 +129,7 @@ fn the_core_answers_mapped_requests_with_envelopes() {
             passwords: Arc::new(InlineArgon2),
             job_signal: Arc::new(NoJobSignal),
             job_push: Arc::new(NoJobPush),
+            storage: Arc::new(NoStorage),
         },
     );
     let run = |method: &str, path: &str| {
