@@ -46,6 +46,10 @@ pub enum StorageError {
     /// The body being stored failed while it was read (the client went away, a limit hit).
     #[error("the upload stream failed: {0}")]
     Body(String),
+    /// A key the core would never make (empty, absolute, `..`, a backslash): refused before
+    /// it reaches a provider.
+    #[error("invalid object key: {0}")]
+    InvalidKey(String),
     /// The requested byte range lies outside the object.
     #[error("the range is not satisfiable")]
     RangeNotSatisfiable,
@@ -186,6 +190,45 @@ impl StorageProviders for NoStorage {
         )))
     }
 }
+}
+
+/// Checks a key as every provider needs it: relative, `/`-separated segments of
+/// `[A-Za-z0-9._-]`, none empty, `.` or `..`, at most 1,024 bytes.
+pub fn check_key(key: &str) -> Result<(), StorageError> {
+    let bad = |why: &str| Err(StorageError::InvalidKey(format!("{why}: {key:?}")));
+    if key.is_empty() || key.len() > 1024 {
+        return bad("empty or longer than 1024 bytes");
+    }
+    for segment in key.split('/') {
+        if segment.is_empty() || segment == "." || segment == ".." {
+            return bad("an empty, `.` or `..` segment");
+        }
+        if !segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        {
+            return bad("a character outside [A-Za-z0-9._-/]");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_relative_keys_pass() {
+        for ok in ["a", "acct/file/v1", "0190f3a1-7c3e/thumb_300.webp"] {
+            assert_eq!(check_key(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "", "/abs", "a//b", "a/../b", "..", "./a", "a/", "a\\b", "a b", "a/\u{0}", "é",
+        ] {
+            assert!(check_key(bad).is_err(), "{bad:?} passed");
+        }
+        assert!(check_key(&"a".repeat(1025)).is_err());
+    }
 }
 
 /// Which configuration fields of each provider type are secrets: encrypted at rest, never
