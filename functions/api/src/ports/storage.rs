@@ -213,6 +213,16 @@ pub fn check_key(key: &str) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// Which configuration fields of each provider type are secrets: encrypted at rest, never
+/// returned, never logged.
+pub fn secret_fields(provider_type: &str) -> &'static [&'static str] {
+    match provider_type {
+        "s3" | "gcs" => &["secret_access_key"],
+        "azure" => &["account_key"],
+        _ => &[],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,15 +238,5 @@ mod tests {
             assert!(check_key(bad).is_err(), "{bad:?} passed");
         }
         assert!(check_key(&"a".repeat(1025)).is_err());
-    }
-}
-
-/// Which configuration fields of each provider type are secrets: encrypted at rest, never
-/// returned, never logged.
-pub fn secret_fields(provider_type: &str) -> &'static [&'static str] {
-    match provider_type {
-        "s3" | "gcs" => &["secret_access_key"],
-        "azure" => &["account_key"],
-        _ => &[],
     }
 }
