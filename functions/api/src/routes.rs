@@ -84,6 +84,9 @@ pub struct RouteDef {
     pub response: Option<&'static str>,
     /// Whether `data` is a list of `response`.
     pub list: bool,
+    /// The body is an upload: adapters hand it over as a stream, and the handler enforces
+    /// the upload size limit while reading it.
+    pub streams_body: bool,
 }
 
 const fn route(
@@ -104,6 +107,7 @@ const fn route(
         status: 200,
         response: None,
         list: false,
+        streams_body: false,
     }
 }
 
@@ -124,6 +128,11 @@ impl RouteDef {
     const fn list_of(mut self, schema: &'static str) -> Self {
         self.response = Some(schema);
         self.list = true;
+        self
+    }
+    #[allow(dead_code)] // the upload routes arrive with files
+    const fn streaming_upload(mut self) -> Self {
+        self.streams_body = true;
         self
     }
 }

@@ -19,8 +19,8 @@ use crate::platform::{InlineArgon2, WasiClock, WasiRng};
 async fn handle(req: IncomingRequest) -> http::Response<Vec<u8>> {
     init_logging();
     match build_api() {
-        Ok(api) => spin_response(serve(&api, req).await),
-        Err(error) => spin_response(render_error(&error)),
+        Ok(api) => spin_response(serve(&api, req).await).await,
+        Err(error) => spin_response(render_error(&error)).await,
     }
 }
 

@@ -100,9 +100,11 @@ fn responses_keep_status_headers_and_body() {
         .header("content-type", "application/json")
         .header("set-cookie", "a=1")
         .header("set-cookie", "b=2")
-        .body(Bytes::from_static(b"{\"success\":true}"))
+        .body(powernode_api::ResponseBody::Full(Bytes::from_static(
+            b"{\"success\":true}",
+        )))
         .unwrap();
-    let out = spin_response(resp);
+    let out = super::ready(spin_response(resp));
     assert_eq!(out.status(), StatusCode::CREATED);
     assert_eq!(out.headers().get_all("set-cookie").iter().count(), 2);
     assert_eq!(out.body(), b"{\"success\":true}");
@@ -134,7 +136,7 @@ fn the_core_answers_mapped_requests_with_envelopes() {
     );
     let run = |method: &str, path: &str| {
         let req = api_request(method, path, vec![], Bytes::new()).unwrap();
-        spin_response(super::ready(api.handle(req)))
+        super::ready(spin_response(super::ready(api.handle(req))))
     };
     assert_eq!(run("GET", "/health").status(), StatusCode::OK);
     assert_eq!(run("GET", "/nope").status(), StatusCode::NOT_FOUND);
