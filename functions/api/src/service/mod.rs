@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod credentials;
 pub mod jobs;
 pub mod passwords;
 pub mod sessions;
