@@ -16,13 +16,15 @@ use jobs::job::Registry;
 use jobs::schedule::{SCHEDULES, Scheduler};
 use powernode_api::error::ApiError;
 use powernode_api::http::{BodySlot, render_error};
-use powernode_api::ports::storage::{NoStorage, StorageError};
+use powernode_api::ports::storage::StorageError;
 use powernode_api::ports::{Cache, CacheError, JobSignal, NoJobPush, NoJobSignal};
 use powernode_api::service::admin::{self, AdminSeed};
+use powernode_api::service::credentials::CredentialKey;
 use powernode_api::{
     Api, ApiConfig, ApiRequest, ApiResponse, Ports, ResponseBody, maybe_async_trait, migrate,
 };
 use powernode_pg::pool::PgPool;
+use powernode_storage::NativeProviders;
 use shared::ErrorCode;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
@@ -64,13 +66,16 @@ fn api_with(
         passwords: Arc::new(BlockingArgon2),
         job_signal,
         job_push: Arc::new(NoJobPush),
-        storage: Arc::new(NoStorage),
+        storage: Arc::new(NativeProviders::new(config.data_dir.join("files"))),
     };
     let mut api_config = ApiConfig::new(
         config.secrets.jwt_secret.clone().into_bytes(),
         config.secrets.worker_service_token.clone().into_bytes(),
     );
     api_config.runaway = config.runaway;
+    api_config.encryption_key = Some(CredentialKey::from_secret(
+        config.secrets.encryption_key.as_bytes(),
+    ));
     Ok(Arc::new(Api::new(api_config, ports)))
 }
 

@@ -3,4 +3,5 @@
 pub mod auth;
 pub mod jobs;
 pub mod ops;
+pub mod storages;
 pub mod users;

@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod jobs;
 pub mod passwords;
 pub mod sessions;
+pub mod storages;
 pub mod throttle;
 pub mod users;
 pub mod validate;
