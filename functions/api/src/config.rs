@@ -22,6 +22,9 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// When a job type running in a loop is stopped.
     pub runaway: RunawayPolicy,
+    /// Seals storage credentials (`POWERNODE_ENCRYPTION_KEY`); without it, storages that
+    /// need a secret cannot be created or used.
+    pub encryption_key: Option<crate::service::credentials::CredentialKey>,
 }
 
 /// Runaway loop detection: a job type that runs more than `max_runs` times within
@@ -61,6 +64,7 @@ impl ApiConfig {
             login_failure_window: 15 * 60,
             max_body_bytes: 1024 * 1024,
             runaway: RunawayPolicy::default(),
+            encryption_key: None,
         }
     }
 }

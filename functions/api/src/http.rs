@@ -2,15 +2,18 @@
 //! envelope (`render_success` / `render_error`).
 
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::error::ApiError;
+use crate::ports::storage::ByteStream;
 
 /// A request as every runtime adapter hands it over: the body already read (up to the
-/// configured limit; adapters answer 413 past it).
+/// configured limit; adapters answer 413 past it), or, for the routes that take uploads
+/// ([`Api::streams_body`](crate::Api::streams_body)), left as a stream in `stream`.
 #[derive(Debug, Clone)]
 pub struct ApiRequest {
     /// Method.
@@ -21,10 +24,35 @@ pub struct ApiRequest {
     pub query: Option<String>,
     /// Headers.
     pub headers: HeaderMap,
-    /// The whole body.
+    /// The whole body (empty when it comes as `stream`).
     pub body: Bytes,
+    /// The body as it arrives, for upload routes; taken once by the handler.
+    pub stream: BodySlot,
     /// The client's address as the adapter knows it (socket peer, or the edge's header).
     pub client_ip: Option<IpAddr>,
+}
+
+/// A request body stream, taken at most once. Shared behind a lock so the request stays
+/// `Clone` and handlers, which see `&ApiRequest`, can still take it.
+#[derive(Clone, Default)]
+pub struct BodySlot(Arc<Mutex<Option<ByteStream>>>);
+
+impl BodySlot {
+    /// A slot holding `stream`.
+    pub fn new(stream: ByteStream) -> Self {
+        Self(Arc::new(Mutex::new(Some(stream))))
+    }
+
+    /// The stream, the first time; `None` after, or when the body came whole.
+    pub fn take(&self) -> Option<ByteStream> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl std::fmt::Debug for BodySlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BodySlot")
+    }
 }
 
 impl ApiRequest {
@@ -40,7 +68,19 @@ impl ApiRequest {
             query,
             headers: HeaderMap::new(),
             body: Bytes::new(),
+            stream: BodySlot::default(),
             client_ip: None,
+        }
+    }
+
+    /// The body as a stream: the adapter's stream when it left one, else the bytes it read.
+    pub fn take_body_stream(&self) -> ByteStream {
+        match self.stream.take() {
+            Some(stream) => stream,
+            None => {
+                let body = self.body.clone();
+                Box::pin(futures_util::stream::once(async move { Ok(body) }))
+            }
         }
     }
 
@@ -91,7 +131,41 @@ impl ApiRequest {
 }
 
 /// The response every adapter writes out.
-pub type ApiResponse = http::Response<Bytes>;
+pub type ApiResponse = http::Response<ResponseBody>;
+
+/// A response body: bytes in hand (every JSON answer), or a stream (file downloads), which the
+/// adapter writes out as it arrives.
+pub enum ResponseBody {
+    /// The whole body.
+    Full(Bytes),
+    /// Chunks, in order; an error ends the response early (the client sees a cut transfer).
+    Stream(ByteStream),
+}
+
+impl ResponseBody {
+    /// The bytes, when the body is whole.
+    pub fn as_bytes(&self) -> Option<&Bytes> {
+        match self {
+            ResponseBody::Full(b) => Some(b),
+            ResponseBody::Stream(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResponseBody::Full(b) => write!(f, "Full({} bytes)", b.len()),
+            ResponseBody::Stream(_) => f.write_str("Stream"),
+        }
+    }
+}
+
+impl From<Bytes> for ResponseBody {
+    fn from(b: Bytes) -> Self {
+        ResponseBody::Full(b)
+    }
+}
 
 /// What a handler returns on success: a status, the `data` value and optional `meta`.
 #[derive(Debug, Clone)]
@@ -133,8 +207,8 @@ impl Reply {
     }
 }
 
-/// A handler's answer: the JSON envelope, or raw bytes (metrics, OpenAPI).
-#[derive(Debug, Clone)]
+/// A handler's answer: the JSON envelope, raw bytes (metrics, OpenAPI), or a streamed body
+/// with its own status and headers (downloads).
 pub enum Outcome {
     /// `{"success": true, ...}`.
     Json(Reply),
@@ -146,6 +220,15 @@ pub enum Outcome {
         content_type: &'static str,
         /// Body.
         body: Bytes,
+    },
+    /// Any status and headers, the body streamed (file downloads, 206 ranges, 304).
+    Stream {
+        /// Status.
+        status: StatusCode,
+        /// Headers (content type, length, disposition, ETag...).
+        headers: HeaderMap,
+        /// Body.
+        body: ResponseBody,
     },
 }
 
@@ -186,7 +269,7 @@ pub fn render_error(error: &ApiError) -> ApiResponse {
 
 /// Writes a non-envelope body.
 pub fn render_raw(status: StatusCode, content_type: &'static str, body: Bytes) -> ApiResponse {
-    let mut response = http::Response::new(body);
+    let mut response = http::Response::new(ResponseBody::Full(body));
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -199,7 +282,7 @@ fn json_response<T: Serialize>(status: StatusCode, body: &T) -> ApiResponse {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| {
         br#"{"success":false,"error":"internal error","code":"internal","details":[]}"#.to_vec()
     });
-    let mut response = http::Response::new(Bytes::from(bytes));
+    let mut response = http::Response::new(ResponseBody::Full(Bytes::from(bytes)));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
@@ -252,7 +335,7 @@ mod tests {
         let r = render_error(&e);
         assert_eq!(r.status(), 503);
         assert_eq!(r.headers()[header::RETRY_AFTER], "5");
-        let text = String::from_utf8_lossy(r.body()).to_string();
+        let text = String::from_utf8_lossy(r.body().as_bytes().expect("a whole body")).to_string();
         assert!(
             !text.contains("secret") && !text.contains("10.0.0.7"),
             "{text}"

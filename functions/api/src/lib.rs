@@ -34,9 +34,10 @@ use uuid::Uuid;
 pub use crate::config::{ApiConfig, RunawayPolicy};
 use crate::context::{Ctx, Principal};
 use crate::error::{ApiError, ApiResult};
-pub use crate::http::{ApiRequest, ApiResponse};
+pub use crate::http::{ApiRequest, ApiResponse, ResponseBody};
 use crate::http::{Outcome, render_error, render_raw, render_success};
 use crate::metrics::Metrics;
+use crate::ports::storage::StorageProviders;
 use crate::ports::{Cache, Clock, Db, JobPush, JobSignal, PasswordHasher, Rng};
 use crate::routes::{Access, ROUTES, RouteDef};
 pub use shared::maybe_async_trait;
@@ -58,6 +59,8 @@ pub struct Ports {
     pub job_signal: Arc<dyn JobSignal>,
     /// Announces new jobs to push transports.
     pub job_push: Arc<dyn JobPush>,
+    /// Builds object stores for storage rows (files).
+    pub storage: Arc<dyn StorageProviders>,
 }
 
 /// The API: construct once per process (or isolate), then `handle` every request.
@@ -156,6 +159,18 @@ impl Api {
         &self.metrics
     }
 
+    /// Whether the route at `method` and `path` takes its body as a stream (uploads). Adapters
+    /// ask before reading a body: such a body goes into `ApiRequest::stream` unread, where the
+    /// handler enforces the upload limit; any other body is read whole, up to
+    /// `max_body_bytes`.
+    pub fn streams_body(&self, method: &::http::Method, path: &str) -> bool {
+        self.router.at(path).is_ok_and(|m| {
+            self.paths[*m.value]
+                .iter()
+                .any(|i| ROUTES[*i].method == *method && ROUTES[*i].streams_body)
+        })
+    }
+
     /// Answers one request. Never panics on input and never returns a 5xx for a client mistake.
     pub async fn handle(&self, req: ApiRequest) -> ApiResponse {
         let started = self.now();
@@ -170,6 +185,16 @@ impl Api {
                 content_type,
                 body,
             }) => render_raw(status, content_type, body),
+            Ok(Outcome::Stream {
+                status,
+                headers,
+                body,
+            }) => {
+                let mut response = ::http::Response::new(body);
+                *response.status_mut() = status;
+                *response.headers_mut() = headers;
+                response
+            }
             Err(e) => {
                 log_error(&req, route, &e);
                 render_error(&e)

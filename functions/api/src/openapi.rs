@@ -17,7 +17,7 @@ pub fn schema_names() -> Vec<String> {
 }
 
 fn components() -> utoipa::openapi::Components {
-    use shared::api::{auth, jobs, ops, users};
+    use shared::api::{auth, jobs, ops, storages, users};
     ComponentsBuilder::new()
         .schema_from::<shared::ErrorBody>()
         .schema_from::<shared::FieldError>()
@@ -33,6 +33,10 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<auth::Me>()
         .schema_from::<users::CreateUserRequest>()
         .schema_from::<users::UpdateUserRequest>()
+        .schema_from::<storages::Storage>()
+        .schema_from::<storages::CreateStorageRequest>()
+        .schema_from::<storages::UpdateStorageRequest>()
+        .schema_from::<storages::StorageTestReport>()
         .schema_from::<jobs::Job>()
         .schema_from::<jobs::JobError>()
         .schema_from::<jobs::JobRun>()

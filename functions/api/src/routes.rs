@@ -38,6 +38,11 @@ pub enum RouteId {
     UsersCreate,
     UsersUpdate,
     UsersDelete,
+    StoragesList,
+    StoragesCreate,
+    StoragesUpdate,
+    StoragesDelete,
+    StoragesTest,
     AdminQueues,
     AdminQueuePause,
     AdminQueueResume,
@@ -84,6 +89,9 @@ pub struct RouteDef {
     pub response: Option<&'static str>,
     /// Whether `data` is a list of `response`.
     pub list: bool,
+    /// The body is an upload: adapters hand it over as a stream, and the handler enforces
+    /// the upload size limit while reading it.
+    pub streams_body: bool,
 }
 
 const fn route(
@@ -104,6 +112,7 @@ const fn route(
         status: 200,
         response: None,
         list: false,
+        streams_body: false,
     }
 }
 
@@ -124,6 +133,11 @@ impl RouteDef {
     const fn list_of(mut self, schema: &'static str) -> Self {
         self.response = Some(schema);
         self.list = true;
+        self
+    }
+    #[allow(dead_code)] // the upload routes arrive with files
+    const fn streaming_upload(mut self) -> Self {
+        self.streams_body = true;
         self
     }
 }
@@ -252,6 +266,53 @@ pub static ROUTES: &[RouteDef] = &[
     )
     .tag("users")
     .responds(200, "User"),
+    route(
+        R::StoragesList,
+        Method::GET,
+        "/api/v1/storages",
+        User(Some(Permission::StorageRead)),
+        "The account's storage backends (credentials redacted)",
+    )
+    .tag("storages")
+    .list_of("Storage"),
+    route(
+        R::StoragesCreate,
+        Method::POST,
+        "/api/v1/storages",
+        User(Some(Permission::StorageCreate)),
+        "Add a storage backend; secrets are encrypted at rest",
+    )
+    .tag("storages")
+    .request("CreateStorageRequest")
+    .responds(201, "Storage"),
+    route(
+        R::StoragesUpdate,
+        Method::PATCH,
+        "/api/v1/storages/{id}",
+        User(Some(Permission::StorageUpdate)),
+        "Edit a storage backend",
+    )
+    .tag("storages")
+    .request("UpdateStorageRequest")
+    .responds(200, "Storage"),
+    route(
+        R::StoragesDelete,
+        Method::DELETE,
+        "/api/v1/storages/{id}",
+        User(Some(Permission::StorageDelete)),
+        "Delete a storage backend that holds no files (409 otherwise)",
+    )
+    .tag("storages")
+    .responds(200, "Storage"),
+    route(
+        R::StoragesTest,
+        Method::POST,
+        "/api/v1/storages/{id}/test",
+        User(Some(Permission::StorageTest)),
+        "Write, read back and delete a probe object; reports latency",
+    )
+    .tag("storages")
+    .responds(200, "StorageTestReport"),
     route(
         R::AdminQueues,
         Method::GET,
@@ -456,7 +517,7 @@ pub static ROUTES: &[RouteDef] = &[
 
 /// Runs the handler of `id`.
 pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
-    use handlers::{auth, jobs, ops, users, worker};
+    use handlers::{auth, jobs, ops, storages, users, worker};
     match id {
         R::Health => ops::health(ctx).await,
         R::Ready => ops::ready(ctx).await,
@@ -471,6 +532,11 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::UsersCreate => users::create(ctx).await,
         R::UsersUpdate => users::update(ctx).await,
         R::UsersDelete => users::delete(ctx).await,
+        R::StoragesList => storages::list(ctx).await,
+        R::StoragesCreate => storages::create(ctx).await,
+        R::StoragesUpdate => storages::update(ctx).await,
+        R::StoragesDelete => storages::delete(ctx).await,
+        R::StoragesTest => storages::test(ctx).await,
         R::AdminQueues => jobs::queues(ctx).await,
         R::AdminQueuePause => jobs::pause(ctx).await,
         R::AdminQueueResume => jobs::resume(ctx).await,

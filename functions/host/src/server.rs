@@ -9,15 +9,22 @@ use anyhow::{Context, Result};
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
+use bytes::Bytes;
+use futures_util::StreamExt as _;
 use jobs::consumer::{Consumer, ConsumerConfig};
 use jobs::job::Registry;
 use jobs::schedule::{SCHEDULES, Scheduler};
 use powernode_api::error::ApiError;
-use powernode_api::http::render_error;
+use powernode_api::http::{BodySlot, render_error};
+use powernode_api::ports::storage::StorageError;
 use powernode_api::ports::{Cache, CacheError, JobSignal, NoJobPush, NoJobSignal};
 use powernode_api::service::admin::{self, AdminSeed};
-use powernode_api::{Api, ApiConfig, ApiRequest, Ports, maybe_async_trait, migrate};
+use powernode_api::service::credentials::CredentialKey;
+use powernode_api::{
+    Api, ApiConfig, ApiRequest, ApiResponse, Ports, ResponseBody, maybe_async_trait, migrate,
+};
 use powernode_pg::pool::PgPool;
+use powernode_storage::NativeProviders;
 use shared::ErrorCode;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
@@ -59,12 +66,16 @@ fn api_with(
         passwords: Arc::new(BlockingArgon2),
         job_signal,
         job_push: Arc::new(NoJobPush),
+        storage: Arc::new(NativeProviders::new(config.data_dir.join("files"))),
     };
     let mut api_config = ApiConfig::new(
         config.secrets.jwt_secret.clone().into_bytes(),
         config.secrets.worker_service_token.clone().into_bytes(),
     );
     api_config.runaway = config.runaway;
+    api_config.encryption_key = Some(CredentialKey::from_secret(
+        config.secrets.encryption_key.as_bytes(),
+    ));
     Ok(Arc::new(Api::new(api_config, ports)))
 }
 
@@ -194,23 +205,32 @@ async fn handle(
     req: Request,
 ) -> Response {
     let (parts, body) = req.into_parts();
-    let limit = state.api.config().max_body_bytes;
-    let body = match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            let too_large = std::error::Error::source(&e).is_some_and(|s| {
-                s.downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some()
-            });
-            let error = if too_large {
-                ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    format!("the body is over the {limit}-byte limit"),
-                )
-            } else {
-                ApiError::bad_request("the body could not be read")
-            };
-            return render_error(&error).map(axum::body::Body::from);
+    // An upload route gets the body as it arrives (its handler enforces the upload limit);
+    // any other body is read whole, up to the limit.
+    let (body, stream) = if state.api.streams_body(&parts.method, parts.uri.path()) {
+        let chunks = body
+            .into_data_stream()
+            .map(|chunk| chunk.map_err(|e| StorageError::Body(e.to_string())));
+        (Bytes::new(), BodySlot::new(Box::pin(chunks)))
+    } else {
+        let limit = state.api.config().max_body_bytes;
+        match axum::body::to_bytes(body, limit).await {
+            Ok(bytes) => (bytes, BodySlot::default()),
+            Err(e) => {
+                let too_large = std::error::Error::source(&e).is_some_and(|s| {
+                    s.downcast_ref::<http_body_util::LengthLimitError>()
+                        .is_some()
+                });
+                let error = if too_large {
+                    ApiError::new(
+                        ErrorCode::PayloadTooLarge,
+                        format!("the body is over the {limit}-byte limit"),
+                    )
+                } else {
+                    ApiError::bad_request("the body could not be read")
+                };
+                return into_axum(render_error(&error));
+            }
         }
     };
     let client_ip = if state.trust_proxy {
@@ -224,9 +244,18 @@ async fn handle(
         query: parts.uri.query().map(str::to_string),
         headers: parts.headers,
         body,
+        stream,
         client_ip: Some(client_ip),
     };
-    state.api.handle(request).await.map(axum::body::Body::from)
+    into_axum(state.api.handle(request).await)
+}
+
+/// The core's response as axum's: whole bodies as they are, streams chunk by chunk.
+fn into_axum(response: ApiResponse) -> Response {
+    response.map(|body| match body {
+        ResponseBody::Full(bytes) => axum::body::Body::from(bytes),
+        ResponseBody::Stream(chunks) => axum::body::Body::from_stream(chunks),
+    })
 }
 
 fn forwarded_for(headers: &http::HeaderMap) -> Option<IpAddr> {

@@ -67,7 +67,11 @@ async fn call(api: &Api, method: Method, path: &str, token: &str, body: Value) -
     req.body = Bytes::from(body.to_string());
     let res = api.handle(req).await;
     let status = res.status().as_u16();
-    let body = serde_json::from_slice(res.body()).unwrap_or(Value::Null);
+    let body = res
+        .body()
+        .as_bytes()
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .unwrap_or(Value::Null);
     (status, body)
 }
 

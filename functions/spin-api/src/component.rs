@@ -7,6 +7,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use powernode_api::error::ApiError;
 use powernode_api::http::render_error;
+use powernode_api::ports::storage::NoStorage;
 use powernode_api::ports::{JobPush, NoJobSignal};
 use powernode_api::{Api, Ports};
 use spin_sdk::http::IncomingRequest;
@@ -18,8 +19,8 @@ use crate::platform::{InlineArgon2, WasiClock, WasiRng};
 async fn handle(req: IncomingRequest) -> http::Response<Vec<u8>> {
     init_logging();
     match build_api() {
-        Ok(api) => spin_response(serve(&api, req).await),
-        Err(error) => spin_response(render_error(&error)),
+        Ok(api) => spin_response(serve(&api, req).await).await,
+        Err(error) => spin_response(render_error(&error)).await,
     }
 }
 
@@ -67,6 +68,7 @@ fn common_ports(
         passwords: Arc::new(InlineArgon2),
         job_signal: Arc::new(NoJobSignal),
         job_push,
+        storage: Arc::new(NoStorage),
     }
 }
 

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use powernode_api::error::ApiError;
-use powernode_api::{ApiRequest, ApiResponse};
+use powernode_api::{ApiRequest, ApiResponse, ResponseBody};
 use shared::ErrorCode;
 
 /// The header Spin sets to the client's socket address (`ip:port`).
@@ -45,6 +45,7 @@ pub fn api_request(
         query,
         headers: map,
         body,
+        stream: powernode_api::http::BodySlot::default(),
         client_ip,
     })
 }
@@ -94,7 +95,21 @@ impl BodyReader {
     }
 }
 
-/// The core's response as the `http::Response` spin-sdk writes out.
-pub fn spin_response(response: ApiResponse) -> http::Response<Vec<u8>> {
-    response.map(|body| body.to_vec())
+/// The core's response as the `http::Response` spin-sdk writes out. That response type holds
+/// the whole body, so a streamed body (a download) is gathered first; a stream that fails
+/// midway ends the body there, as a cut transfer would.
+pub async fn spin_response(response: ApiResponse) -> http::Response<Vec<u8>> {
+    use futures::StreamExt as _;
+    let (parts, body) = response.into_parts();
+    let bytes = match body {
+        ResponseBody::Full(bytes) => bytes.to_vec(),
+        ResponseBody::Stream(mut chunks) => {
+            let mut out = Vec::new();
+            while let Some(Ok(chunk)) = chunks.next().await {
+                out.extend_from_slice(&chunk);
+            }
+            out
+        }
+    };
+    http::Response::from_parts(parts, bytes)
 }

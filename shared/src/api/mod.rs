@@ -4,4 +4,5 @@ pub mod announcement;
 pub mod auth;
 pub mod jobs;
 pub mod ops;
+pub mod storages;
 pub mod users;

@@ -4,5 +4,6 @@
 pub mod auth;
 pub mod jobs;
 pub mod ops;
+pub mod storages;
 pub mod users;
 pub mod worker;

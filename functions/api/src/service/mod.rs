@@ -2,9 +2,11 @@
 
 pub mod admin;
 pub mod auth;
+pub mod credentials;
 pub mod jobs;
 pub mod passwords;
 pub mod sessions;
+pub mod storages;
 pub mod throttle;
 pub mod users;
 pub mod validate;

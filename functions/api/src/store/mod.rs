@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod roles;
 pub mod sessions;
+pub mod storages;
 pub mod users;
 
 use crate::db::{DbError, Row, SqlValue};

@@ -9,13 +9,15 @@ use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
+use futures_util::StreamExt as _;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use powernode_api::error::ApiError;
-use powernode_api::http::render_error;
+use powernode_api::http::{BodySlot, render_error};
 use powernode_api::metrics::Metrics;
+use powernode_api::ports::storage::{NoStorage, StorageError};
 use powernode_api::ports::{JobPush, NoJobPush, NoJobSignal};
 use powernode_api::service::passwords::InlineArgon2;
-use powernode_api::{Api, ApiConfig, ApiRequest, ApiResponse, Ports, RunawayPolicy};
+use powernode_api::{Api, ApiConfig, ApiRequest, ApiResponse, Ports, ResponseBody, RunawayPolicy};
 use shared::ErrorCode;
 use worker::{Context, Env, Headers, Request, Response, console_error, event};
 
@@ -105,10 +107,6 @@ fn number<T: std::str::FromStr>(value: Option<String>, default: T) -> T {
 }
 
 async fn serve(req: Request, env: &Env, ctx: Context, settings: Settings) -> ApiResponse {
-    let request = match to_api_request(req, settings.config.max_body_bytes).await {
-        Ok(r) => r,
-        Err(e) => return render_error(&e),
-    };
     let db = match db::HyperdriveDb::from_env(env, settings.db_tls) {
         Ok(db) => db,
         Err(e) => {
@@ -139,13 +137,19 @@ async fn serve(req: Request, env: &Env, ctx: Context, settings: Settings) -> Api
         passwords: Arc::new(InlineArgon2),
         job_signal: Arc::new(NoJobSignal),
         job_push,
+        storage: Arc::new(NoStorage),
     };
     let metrics = METRICS.get_or_init(Arc::default).clone();
     let api = Api::with_metrics(settings.config, ports, metrics);
+    let request = match to_api_request(req, &api).await {
+        Ok(r) => r,
+        Err(e) => return render_error(&e),
+    };
     api.handle(request).await
 }
 
-async fn to_api_request(mut req: Request, limit: usize) -> Result<ApiRequest, ApiError> {
+async fn to_api_request(mut req: Request, api: &Api) -> Result<ApiRequest, ApiError> {
+    let limit = api.config().max_body_bytes;
     let too_large = || {
         ApiError::new(
             ErrorCode::PayloadTooLarge,
@@ -167,6 +171,30 @@ async fn to_api_request(mut req: Request, limit: usize) -> Result<ApiRequest, Ap
             headers.append(n, v);
         }
     }
+    let client_ip = headers
+        .get("cf-connecting-ip")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<IpAddr>().ok());
+    // An upload route gets the body as it arrives (its handler enforces the upload limit).
+    if api.streams_body(&method, url.path()) {
+        let chunks = req
+            .stream()
+            .map_err(|_| ApiError::bad_request("the body could not be read"))?
+            .map(|chunk| {
+                chunk
+                    .map(Bytes::from)
+                    .map_err(|e| StorageError::Body(e.to_string()))
+            });
+        return Ok(ApiRequest {
+            method,
+            path: url.path().to_string(),
+            query: url.query().map(str::to_string),
+            headers,
+            body: Bytes::new(),
+            stream: BodySlot::new(Box::pin(chunks)),
+            client_ip,
+        });
+    }
     // Refuse a declared oversize body before reading it.
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
@@ -182,16 +210,13 @@ async fn to_api_request(mut req: Request, limit: usize) -> Result<ApiRequest, Ap
     if body.len() > limit {
         return Err(too_large());
     }
-    let client_ip = headers
-        .get("cf-connecting-ip")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<IpAddr>().ok());
     Ok(ApiRequest {
         method,
         path: url.path().to_string(),
         query: url.query().map(str::to_string),
         headers,
         body: Bytes::from(body),
+        stream: BodySlot::default(),
         client_ip,
     })
 }
@@ -205,7 +230,15 @@ fn to_worker_response(response: ApiResponse) -> worker::Result<Response> {
             headers.append(name.as_str(), v)?;
         }
     }
-    Ok(Response::from_bytes(body.to_vec())?
+    let response = match body {
+        ResponseBody::Full(bytes) => Response::from_bytes(bytes.to_vec())?,
+        ResponseBody::Stream(chunks) => Response::from_stream(chunks.map(|chunk| {
+            chunk
+                .map(|b| b.to_vec())
+                .map_err(|e| worker::Error::RustError(e.to_string()))
+        }))?,
+    };
+    Ok(response
         .with_status(parts.status.as_u16())
         .with_headers(headers))
 }

@@ -100,9 +100,11 @@ fn responses_keep_status_headers_and_body() {
         .header("content-type", "application/json")
         .header("set-cookie", "a=1")
         .header("set-cookie", "b=2")
-        .body(Bytes::from_static(b"{\"success\":true}"))
+        .body(powernode_api::ResponseBody::Full(Bytes::from_static(
+            b"{\"success\":true}",
+        )))
         .unwrap();
-    let out = spin_response(resp);
+    let out = super::ready(spin_response(resp));
     assert_eq!(out.status(), StatusCode::CREATED);
     assert_eq!(out.headers().get_all("set-cookie").iter().count(), 2);
     assert_eq!(out.body(), b"{\"success\":true}");
@@ -112,6 +114,7 @@ fn responses_keep_status_headers_and_body() {
 fn the_core_answers_mapped_requests_with_envelopes() {
     use std::sync::Arc;
 
+    use powernode_api::ports::storage::NoStorage;
     use powernode_api::ports::{NoJobPush, NoJobSignal};
     use powernode_api::{Api, ApiConfig, Ports};
 
@@ -128,11 +131,12 @@ fn the_core_answers_mapped_requests_with_envelopes() {
             passwords: Arc::new(InlineArgon2),
             job_signal: Arc::new(NoJobSignal),
             job_push: Arc::new(NoJobPush),
+            storage: Arc::new(NoStorage),
         },
     );
     let run = |method: &str, path: &str| {
         let req = api_request(method, path, vec![], Bytes::new()).unwrap();
-        spin_response(super::ready(api.handle(req)))
+        super::ready(spin_response(super::ready(api.handle(req))))
     };
     assert_eq!(run("GET", "/health").status(), StatusCode::OK);
     assert_eq!(run("GET", "/nope").status(), StatusCode::NOT_FOUND);

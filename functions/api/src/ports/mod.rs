@@ -7,6 +7,8 @@
 //! Outbound HTTP and object storage join this list with the edge and files issues, together with
 //! their first implementations.
 
+pub mod storage;
+
 use chrono::{DateTime, Utc};
 
 use crate::db::{DbError, Row, SqlValue};
