@@ -104,6 +104,11 @@ EOF
   done
   port[admin]=$(pn__free_port_pair) || return 1
   port[admin.grpc]=$((port[admin] + 10000))
+  # weed also makes a unix socket per gRPC port at a fixed /tmp/seaweedfs-NAME-grpc-PORT.sock
+  # and leaves some behind: pn_stop_seaweedfs removes those of these ports.
+  for name in master volume filer s3 admin; do
+    printf '/tmp/seaweedfs-%s-grpc-%s.sock\n' "$name" "${port[$name.grpc]}"
+  done >"$dir/grpc-sockets"
   endpoint="http://127.0.0.1:${port[s3]}"
   pn_log "starting seaweedfs on $endpoint ($dir)"
   # setsid: its own process group, so a Ctrl-C in the caller's terminal does not reach it
@@ -139,5 +144,10 @@ pn_stop_seaweedfs() {
   [[ -e "$1/weed.pid" ]] || return 0
   pn_log "stopping seaweedfs ($1)"
   pn__cf_stop "$1/weed.pid"
-  rm -f "$1/endpoint"
+  local socket
+  while read -r socket; do
+    [[ "$socket" == /tmp/seaweedfs-*-grpc-*.sock ]] && rm -f "$socket"
+  done <"$1/grpc-sockets" 2>/dev/null
+  rm -f "$1/endpoint" "$1/grpc-sockets"
+  return 0
 }

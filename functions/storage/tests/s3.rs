@@ -634,6 +634,51 @@ async fn server_side_encryption_aes256_round_trips() {
             "{key}"
         );
     }
+
+    // A presigned upload carries the encryption as a signed header the uploader must send.
+    let put = store
+        .presign(
+            PresignFor::Upload,
+            "acct/sse-direct",
+            Duration::from_secs(300),
+            None,
+        )
+        .await
+        .expect("presign");
+    println!("presigned PUT headers with SSE: {:?}", put.headers);
+    assert!(
+        put.headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("x-amz-server-side-encryption") && v == "AES256"),
+        "{:?}",
+        put.headers
+    );
+    let http = reqwest::Client::new();
+    let without = http
+        .put(&put.url)
+        .body("direct")
+        .send()
+        .await
+        .expect("reachable");
+    assert_eq!(without.status(), 403, "the signed header is required");
+    let mut request = http.put(&put.url).body("direct");
+    for (name, value) in &put.headers {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.expect("reachable");
+    assert!(response.status().is_success(), "{}", response.status());
+    let head = env
+        .admin
+        .head_object()
+        .bucket(&env.bucket)
+        .key("pn/acct/sse-direct")
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(
+        head.server_side_encryption().map(|s| s.as_str()),
+        Some("AES256")
+    );
 }
 
 #[tokio::test]
