@@ -111,6 +111,9 @@ EOF
   done >"$dir/grpc-sockets"
   endpoint="http://127.0.0.1:${port[s3]}"
   pn_log "starting seaweedfs on $endpoint ($dir)"
+  # Volumes: weed would size them from the free disk (1 GiB each, as many as fit), and every
+  # bucket takes some of its own, so a machine with less free space would hold fewer buckets.
+  # Pinned instead: 64 volumes of at most 64 MB, which are not preallocated.
   # setsid: its own process group, so a Ctrl-C in the caller's terminal does not reach it
   # before cleanup does. exec: the pid file names weed itself.
   (exec setsid "$(pn__seaweedfs_bin)" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
@@ -120,6 +123,7 @@ EOF
     -s3.port="${port[s3]}" -s3.port.grpc="${port[s3.grpc]}" \
     -admin.port="${port[admin]}" -admin.port.grpc="${port[admin.grpc]}" \
     -s3.port.iceberg=0 -s3.port.lance=0 -webdav=false -admin.ui=false -master.telemetry=false \
+    -master.volumeSizeLimitMB=64 -volume.max=64 \
     -filer.localSocket="$dir/filer.sock" -s3.localSocket="$dir/s3.sock" \
     -s3.config="$dir/s3.json" >"$dir/weed.log" 2>&1 </dev/null) &
   pid=$!
@@ -145,9 +149,9 @@ pn_stop_seaweedfs() {
   pn_log "stopping seaweedfs ($1)"
   pn__cf_stop "$1/weed.pid"
   local socket
-  while read -r socket; do
+  [[ -f "$1/grpc-sockets" ]] && while read -r socket; do
     [[ "$socket" == /tmp/seaweedfs-*-grpc-*.sock ]] && rm -f "$socket"
-  done <"$1/grpc-sockets" 2>/dev/null
+  done <"$1/grpc-sockets"
   rm -f "$1/endpoint" "$1/grpc-sockets"
   return 0
 }

@@ -2,13 +2,16 @@
 //! `./scripts/test`, or by hand with `scripts/lib/seaweedfs.sh`'s `pn_start_seaweedfs`).
 //!
 //! Needs `POWERNODE_TEST_S3_ENDPOINT`, `POWERNODE_TEST_S3_ACCESS_KEY` and
-//! `POWERNODE_TEST_S3_SECRET_KEY`. Each test makes a bucket of its own with the SDK, so tests
-//! run in parallel and see only their own uploads.
+//! `POWERNODE_TEST_S3_SECRET_KEY`. The tests share one bucket, which the first one makes with
+//! the SDK (SeaweedFS gives every bucket volumes of its own and has a fixed number, so a bucket
+//! per test would run out); each test works under a prefix of its own, so tests run in
+//! parallel and see only their own objects and uploads.
 
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use bytes::Bytes;
 use futures_util::{StreamExt as _, stream};
 use powernode_api::ports::storage::{
@@ -32,13 +35,19 @@ fn required(name: &str) -> String {
     })
 }
 
-/// A bucket of this test's own, the configuration that reaches it, and a plain SDK client to
-/// look behind the store's back (multipart uploads in progress, content types).
+/// The shared test bucket.
+const BUCKET: &str = "powernode-storage-tests";
+
+/// A prefix of this test's own in the test bucket, the configuration that reaches it, and a
+/// plain SDK client to look behind the store's back (multipart uploads in progress, content
+/// types).
 struct Env {
     endpoint: String,
     access_key: String,
     secret_key: String,
     bucket: String,
+    /// This test's part of the bucket, `t-<uuid>/`.
+    root: String,
     admin: Client,
     transport: S3Transport,
 }
@@ -69,18 +78,23 @@ impl Env {
             )
             .build();
         let admin = Client::from_conf(config);
-        let bucket = format!("pn-test-{}", uuid::Uuid::now_v7().simple());
-        admin
-            .create_bucket()
-            .bucket(&bucket)
-            .send()
-            .await
-            .expect("create the test bucket");
+        // Tests race to make it: "already yours" is success.
+        if let Err(e) = admin.create_bucket().bucket(BUCKET).send().await {
+            let code = e.as_service_error().and_then(ProvideErrorMetadata::code);
+            assert!(
+                matches!(
+                    code,
+                    Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")
+                ),
+                "create the test bucket: {e:?}"
+            );
+        }
         Self {
             endpoint,
             access_key,
             secret_key,
-            bucket,
+            bucket: BUCKET.to_string(),
+            root: format!("t-{}/", uuid::Uuid::now_v7().simple()),
             admin,
             transport: S3Transport::new(),
         }
@@ -93,19 +107,25 @@ impl Env {
             "force_path_style": true,
             "access_key_id": self.access_key,
             "secret_access_key": self.secret_key,
-            "prefix": "pn",
+            "prefix": format!("{}pn", self.root),
         })
+    }
+
+    /// The bucket key of `key` under this test's root.
+    fn object(&self, key: &str) -> String {
+        format!("{}{key}", self.root)
     }
 
     fn store(&self) -> S3Store {
         S3Store::from_json(&self.config(), &self.transport).expect("valid s3 configuration")
     }
 
-    /// Multipart uploads in progress in the bucket.
+    /// Multipart uploads in progress under this test's root.
     async fn uploads_in_progress(&self) -> usize {
         self.admin
             .list_multipart_uploads()
             .bucket(&self.bucket)
+            .prefix(&self.root)
             .send()
             .await
             .expect("ListMultipartUploads")
@@ -113,17 +133,18 @@ impl Env {
             .len()
     }
 
-    /// Every key in the bucket.
+    /// Every key under this test's root, without the root.
     async fn keys(&self) -> Vec<String> {
         self.admin
             .list_objects_v2()
             .bucket(&self.bucket)
+            .prefix(&self.root)
             .send()
             .await
             .expect("ListObjectsV2")
             .contents()
             .iter()
-            .filter_map(|o| o.key().map(str::to_string))
+            .filter_map(|o| o.key()?.strip_prefix(&self.root).map(str::to_string))
             .collect()
     }
 }
@@ -205,7 +226,7 @@ async fn a_20_mib_upload_goes_multipart_and_round_trips_by_sha256() {
         .admin
         .head_object()
         .bucket(&env.bucket)
-        .key("pn/acct/file/v1")
+        .key(env.object("pn/acct/file/v1"))
         .send()
         .await
         .expect("the object is under the prefix");
@@ -269,7 +290,7 @@ async fn a_small_object_is_one_put_and_ranges_resolve_like_http() {
         .admin
         .head_object()
         .bucket(&env.bucket)
-        .key("pn/acct/small")
+        .key(env.object("pn/acct/small"))
         .send()
         .await
         .expect("head");
@@ -624,7 +645,7 @@ async fn server_side_encryption_aes256_round_trips() {
             .admin
             .head_object()
             .bucket(&env.bucket)
-            .key(format!("pn/{key}"))
+            .key(env.object(&format!("pn/{key}")))
             .send()
             .await
             .expect("head");
@@ -671,7 +692,7 @@ async fn server_side_encryption_aes256_round_trips() {
         .admin
         .head_object()
         .bucket(&env.bucket)
-        .key("pn/acct/sse-direct")
+        .key(env.object("pn/acct/sse-direct"))
         .send()
         .await
         .expect("head");
@@ -690,7 +711,7 @@ async fn the_gcs_configuration_speaks_the_same_protocol() {
         "endpoint": env.endpoint,
         "access_key_id": env.access_key,
         "secret_access_key": env.secret_key,
-        "prefix": "gcs",
+        "prefix": format!("{}gcs", env.root),
     });
     let store = gcs::store_from_json(&config, &env.transport).expect("valid gcs configuration");
     let source = data(9 * MIB);
