@@ -2,10 +2,17 @@
 //! [`ObjectStore`](powernode_api::ports::storage::ObjectStore) port:
 //!
 //! - `local`: a directory under the data dir, the embedded default.
+//! - `s3`: any S3-compatible server over `aws-sdk-s3` (custom endpoint, path-style addressing,
+//!   multipart uploads, server-side encryption, presigned URLs).
+//! - `gcs`: Google Cloud Storage through its S3-interoperable XML API with HMAC keys, built as
+//!   an `s3` store.
 //!
 //! `factory::NativeProviders` builds them from storage rows.
 
+mod config;
 mod factory;
+pub mod gcs;
 pub mod local;
+pub mod s3;
 
 pub use factory::NativeProviders;
