@@ -7,6 +7,7 @@ use powernode_api::maybe_async_trait;
 use powernode_api::ports::storage::{ObjectStore, StorageError, StorageProviders};
 use uuid::Uuid;
 
+use crate::azure::AzureStore;
 use crate::local::LocalStore;
 
 /// Builds the native providers; `local` stores live under `files_dir/{storage id}`.
@@ -25,19 +26,20 @@ impl NativeProviders {
 maybe_async_trait! {
 impl StorageProviders for NativeProviders {
     fn provider_types(&self) -> Vec<&'static str> {
-        vec!["local"]
+        vec!["local", "azure"]
     }
 
     async fn build(
         &self,
         storage_id: Uuid,
         provider_type: &str,
-        _configuration: &serde_json::Value,
+        configuration: &serde_json::Value,
     ) -> Result<Arc<dyn ObjectStore>, StorageError> {
         match provider_type {
             "local" => Ok(Arc::new(LocalStore::new(
                 self.files_dir.join(storage_id.to_string()),
             ))),
+            "azure" => Ok(Arc::new(AzureStore::from_config(configuration)?)),
             other => Err(StorageError::Unsupported(format!(
                 "the native host has no `{other}` provider"
             ))),
