@@ -37,6 +37,8 @@ use crate::azure_auth::{BlobSas, SharedKey};
 /// Block size of chunked uploads: one block is what an upload holds in memory. 8 MiB times
 /// Azure's 50,000 blocks per blob allows objects up to about 390 GiB.
 pub const BLOCK_SIZE: usize = 8 * 1024 * 1024;
+/// First buffer of a body of unknown size.
+const UNKNOWN_SIZE_START: usize = 256 * 1024;
 /// Azure's limit on committed blocks per blob.
 const MAX_BLOCKS: usize = 50_000;
 /// Attempts for a call that failed transiently (a connection error, 408, 429, 5xx). Every call
@@ -397,9 +399,9 @@ fn block_list_xml(ids: &[String]) -> String {
     xml
 }
 
-maybe_async_trait! {
-impl ObjectStore for AzureStore {
-    async fn put(
+impl AzureStore {
+    /// `put`: cuts the body into blocks; see the module doc for what is committed when.
+    async fn put_streamed(
         &self,
         key: &str,
         mut body: ByteStream,
@@ -408,7 +410,11 @@ impl ObjectStore for AzureStore {
     ) -> Result<u64, StorageError> {
         let url = self.blob_url(&self.blob_name(key)?)?;
         let object_headers = content_type_headers(content_type)?;
-        let capacity = size.map_or(BLOCK_SIZE, |s| usize::try_from(s).unwrap_or(BLOCK_SIZE).min(BLOCK_SIZE));
+        // Sized for the body when its size is known; otherwise small at first (most bodies
+        // of unknown size are small too), growing to a block if the body is that long.
+        let capacity = size
+            .and_then(|s| usize::try_from(s).ok())
+            .map_or(UNKNOWN_SIZE_START, |s| s.min(BLOCK_SIZE));
         let mut block = BytesMut::with_capacity(capacity);
         let upload = uuid::Uuid::now_v7().simple().to_string();
         let mut ids = Vec::new();
@@ -417,22 +423,27 @@ impl ObjectStore for AzureStore {
             let mut chunk = chunk?;
             total += chunk.len() as u64;
             if size.is_some_and(|s| total > s) {
-                return Err(StorageError::Body("the body is longer than its declared size".into()));
+                return Err(StorageError::Body(
+                    "the body is longer than its declared size".into(),
+                ));
             }
             while !chunk.is_empty() {
                 // A full block is sent only once more bytes arrive, so a body of exactly one
                 // block still goes up as a single Put Blob.
                 if block.len() == BLOCK_SIZE {
                     let full = block.split().freeze();
-                    block.reserve(BLOCK_SIZE);
                     self.put_block(&url, &upload, &mut ids, full).await?;
+                    // After the send, which dropped the sent block: one block in memory.
+                    block.reserve(BLOCK_SIZE);
                 }
                 let take = (BLOCK_SIZE - block.len()).min(chunk.len());
                 block.extend_from_slice(&chunk.split_to(take));
             }
         }
         if size.is_some_and(|s| total != s) {
-            return Err(StorageError::Body("the body is shorter than its declared size".into()));
+            return Err(StorageError::Body(
+                "the body is shorter than its declared size".into(),
+            ));
         }
         if ids.is_empty() {
             let mut headers = object_headers;
@@ -445,7 +456,8 @@ impl ObjectStore for AzureStore {
             return Ok(total);
         }
         if !block.is_empty() {
-            self.put_block(&url, &upload, &mut ids, block.freeze()).await?;
+            self.put_block(&url, &upload, &mut ids, block.freeze())
+                .await?;
         }
         let mut url = url;
         url.query_pairs_mut().append_pair("comp", "blocklist");
@@ -462,7 +474,12 @@ impl ObjectStore for AzureStore {
         Ok(total)
     }
 
-    async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<GetObject, StorageError> {
+    /// `get`: one Get Blob, its body streamed as it arrives.
+    async fn get_blob(
+        &self,
+        key: &str,
+        range: Option<ByteRange>,
+    ) -> Result<GetObject, StorageError> {
         let url = self.blob_url(&self.blob_name(key)?)?;
         let mut headers = HeaderMap::new();
         if let Some(r) = range {
@@ -471,10 +488,13 @@ impl ObjectStore for AzureStore {
             }
             // Azure clamps an end past the object's end, as HTTP does, and answers 416 for a
             // start past it.
-            let (name, value) = static_header("x-ms-range", &format!("bytes={}-{}", r.start, r.end))?;
+            let (name, value) =
+                static_header("x-ms-range", &format!("bytes={}-{}", r.start, r.end))?;
             headers.insert(name, value);
         }
-        let response = self.send("Get Blob", Method::GET, url, headers, None).await?;
+        let response = self
+            .send("Get Blob", Method::GET, url, headers, None)
+            .await?;
         expect_success("Get Blob", &response)?;
         let bad = || StorageError::Unavailable("Get Blob: an answer without its size".into());
         let (size, range) = match range {
@@ -492,7 +512,10 @@ impl ObjectStore for AzureStore {
                 }
                 (size, Some(ByteRange { start, end }))
             }
-            None => (header_u64(&response, header::CONTENT_LENGTH).ok_or_else(bad)?, None),
+            None => (
+                header_u64(&response, header::CONTENT_LENGTH).ok_or_else(bad)?,
+                None,
+            ),
         };
         let body: ByteStream = Box::pin(
             response
@@ -500,6 +523,70 @@ impl ObjectStore for AzureStore {
                 .map(|chunk| chunk.map_err(|e| transport_error("Get Blob (body)", &e))),
         );
         Ok(GetObject { size, range, body })
+    }
+
+    /// `presign`: the blob's URL with a service SAS.
+    fn sas_url(
+        &self,
+        purpose: PresignFor,
+        key: &str,
+        expires_in: Duration,
+        content_type: Option<&str>,
+    ) -> Result<Presigned, StorageError> {
+        let name = self.blob_name(key)?;
+        let mut url = self.blob_url(&name)?;
+        let expires_at = expiry(now(), expires_in)?;
+        let content_type = content_type.filter(|c| !c.is_empty());
+        if let Some(c) = content_type {
+            // Sent as a header (upload) or signed into the URL (download): either way it must
+            // be a valid header value.
+            HeaderValue::from_str(c).map_err(|_| {
+                StorageError::Body("the content type is not a valid header value".into())
+            })?;
+        }
+        let (permissions, method, headers, response_content_type) = match purpose {
+            PresignFor::Download => ("r", "GET", Vec::new(), content_type),
+            PresignFor::Upload => {
+                let mut headers = vec![("x-ms-blob-type".to_owned(), "BlockBlob".to_owned())];
+                if let Some(c) = content_type {
+                    headers.push(("x-ms-blob-content-type".to_owned(), c.to_owned()));
+                }
+                // `c` creates the blob, `w` overwrites one: an upload may replace its key.
+                ("cw", "PUT", headers, None)
+            }
+        };
+        let query = self.key.blob_sas(&BlobSas {
+            permissions,
+            expiry: expires_at,
+            container: &self.container,
+            blob: &name,
+            https_only: self.endpoint.scheme() == "https",
+            response_content_type,
+        });
+        url.set_query(Some(&query));
+        Ok(Presigned {
+            url: url.into(),
+            method,
+            headers,
+            expires_at,
+        })
+    }
+}
+
+maybe_async_trait! {
+impl ObjectStore for AzureStore {
+    async fn put(
+        &self,
+        key: &str,
+        body: ByteStream,
+        size: Option<u64>,
+        content_type: &str,
+    ) -> Result<u64, StorageError> {
+        self.put_streamed(key, body, size, content_type).await
+    }
+
+    async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<GetObject, StorageError> {
+        self.get_blob(key, range).await
     }
 
     async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StorageError> {
@@ -540,42 +627,7 @@ impl ObjectStore for AzureStore {
         expires_in: Duration,
         content_type: Option<&str>,
     ) -> Result<Presigned, StorageError> {
-        let name = self.blob_name(key)?;
-        let mut url = self.blob_url(&name)?;
-        let expires_at = expiry(now(), expires_in)?;
-        let content_type = content_type.filter(|c| !c.is_empty());
-        if let Some(c) = content_type {
-            // Sent as a header (upload) or signed into the URL (download): either way it must
-            // be a valid header value.
-            HeaderValue::from_str(c)
-                .map_err(|_| StorageError::Body("the content type is not a valid header value".into()))?;
-        }
-        let (permissions, method, headers, response_content_type) = match purpose {
-            PresignFor::Download => ("r", "GET", Vec::new(), content_type),
-            PresignFor::Upload => {
-                let mut headers = vec![("x-ms-blob-type".to_owned(), "BlockBlob".to_owned())];
-                if let Some(c) = content_type {
-                    headers.push(("x-ms-blob-content-type".to_owned(), c.to_owned()));
-                }
-                // `c` creates the blob, `w` overwrites one: an upload may replace its key.
-                ("cw", "PUT", headers, None)
-            }
-        };
-        let query = self.key.blob_sas(&BlobSas {
-            permissions,
-            expiry: expires_at,
-            container: &self.container,
-            blob: &name,
-            https_only: self.endpoint.scheme() == "https",
-            response_content_type,
-        });
-        url.set_query(Some(&query));
-        Ok(Presigned {
-            url: url.into(),
-            method,
-            headers,
-            expires_at,
-        })
+        self.sas_url(purpose, key, expires_in, content_type)
     }
 }
 }

@@ -268,7 +268,8 @@ mod tests {
     ///
     /// ```python
     /// import base64, hmac, hashlib
-    /// key = base64.b64decode("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==")
+    /// key = base64.b64decode("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6"
+    ///                        "tq/K1SZFPTOtr/KBHBeksoGMGw==", validate=True)
     /// sts = ("PUT\n\n\n1048576\n\n\n\n\n\n\n\n\n"
     ///        "x-ms-client-request-id:abc def\n"
     ///        "x-ms-date:Fri, 20 Nov 2026 10:00:00 GMT\n"
@@ -316,7 +317,12 @@ mod tests {
 
     /// A zero `Content-Length` signs as empty, and `Range`/`Content-Type` take their places.
     /// Python, as above, with
-    /// `sts = "GET\n\n\n\n\ntext/plain\n\n\n\n\n\nbytes=0-9\nx-ms-date:Fri, 20 Nov 2026 10:00:00 GMT\nx-ms-version:2021-08-06\n/devstoreaccount1/devstoreaccount1/files/k"`.
+    ///
+    /// ```python
+    /// sts = ("GET\n\n\n\n\ntext/plain\n\n\n\n\n\nbytes=0-9\n"
+    ///        "x-ms-date:Fri, 20 Nov 2026 10:00:00 GMT\nx-ms-version:2021-08-06\n"
+    ///        "/devstoreaccount1/devstoreaccount1/files/k")
+    /// ```
     #[test]
     fn empty_length_and_standard_headers_take_their_slots() {
         let url = url::Url::parse("http://127.0.0.1:10000/devstoreaccount1/files/k").expect("url");
