@@ -7,6 +7,7 @@ use powernode_api::maybe_async_trait;
 use powernode_api::ports::storage::{ObjectStore, StorageError, StorageProviders};
 use uuid::Uuid;
 
+use crate::azure::AzureStore;
 use crate::gcs;
 use crate::local::LocalStore;
 use crate::s3::{S3Store, S3Transport};
@@ -34,7 +35,7 @@ impl NativeProviders {
 maybe_async_trait! {
 impl StorageProviders for NativeProviders {
     fn provider_types(&self) -> Vec<&'static str> {
-        vec!["local", "s3", "gcs"]
+        vec!["local", "s3", "gcs", "azure"]
     }
 
     async fn build(
@@ -49,6 +50,7 @@ impl StorageProviders for NativeProviders {
             ))),
             "s3" => Ok(Arc::new(S3Store::from_json(configuration, &self.s3)?)),
             "gcs" => Ok(Arc::new(gcs::store_from_json(configuration, &self.s3)?)),
+            "azure" => Ok(Arc::new(AzureStore::from_config(configuration)?)),
             other => Err(StorageError::Unsupported(format!(
                 "the native host has no `{other}` provider"
             ))),

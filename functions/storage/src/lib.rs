@@ -6,9 +6,12 @@
 //!   multipart uploads, server-side encryption, presigned URLs).
 //! - `gcs`: Google Cloud Storage through its S3-interoperable XML API with HMAC keys, built as
 //!   an `s3` store.
+//! - `azure`: Azure Blob Storage over its REST API, Shared Key signed by hand.
 //!
 //! `factory::NativeProviders` builds them from storage rows.
 
+pub mod azure;
+mod azure_auth;
 mod config;
 mod factory;
 pub mod gcs;
