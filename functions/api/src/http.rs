@@ -39,6 +39,9 @@ pub struct BodySlot(Arc<Mutex<Option<ByteStream>>>);
 
 impl BodySlot {
     /// A slot holding `stream`.
+    // On wasm32 the stream is not `Send` and nothing is shared across threads: the Arc is only
+    // what keeps `ApiRequest` cloneable.
+    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn new(stream: ByteStream) -> Self {
         Self(Arc::new(Mutex::new(Some(stream))))
     }
