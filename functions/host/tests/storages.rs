@@ -7,9 +7,12 @@ use common::{Platform, Session};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// The edge runtimes have no storage provider yet (R2 and S3 over fetch come with files).
-fn edge_has_no_providers() -> bool {
-    common::native_only("storage providers at the edge (R2, S3 over fetch) are not built yet")
+/// The provider every runtime has: the local disk natively, the Worker's R2 binding in workerd.
+fn provider() -> &'static str {
+    match common::runtime() {
+        common::Runtime::Native => "local",
+        common::Runtime::External { .. } => "r2",
+    }
 }
 
 async fn send(
@@ -24,9 +27,6 @@ async fn send(
 
 #[tokio::test]
 async fn storages_are_created_listed_tested_edited_and_deleted() {
-    if edge_has_no_providers() {
-        return;
-    }
     let p = Platform::start().await;
     let owner = p.register("owner@example.com").await;
     let first = send(
@@ -34,11 +34,11 @@ async fn storages_are_created_listed_tested_edited_and_deleted() {
         Method::POST,
         "/api/v1/storages",
         &owner,
-        json!({ "name": "Disk", "provider_type": "local" }),
+        json!({ "name": "Disk", "provider_type": provider() }),
     )
     .await;
     let first = first.assert_ok(201).clone();
-    assert_eq!(first["provider_type"], "local");
+    assert_eq!(first["provider_type"], provider());
     assert_eq!(
         first["is_default"], true,
         "an account's first storage is its default"
@@ -51,7 +51,7 @@ async fn storages_are_created_listed_tested_edited_and_deleted() {
         Method::POST,
         "/api/v1/storages",
         &owner,
-        json!({ "name": "Archive", "provider_type": "local", "quota_bytes": 1000 }),
+        json!({ "name": "Archive", "provider_type": provider(), "quota_bytes": 1000 }),
     )
     .await;
     let second = second.assert_ok(201).clone();
@@ -114,28 +114,25 @@ async fn storages_are_created_listed_tested_edited_and_deleted() {
 
 #[tokio::test]
 async fn bad_input_is_refused_and_changes_nothing() {
-    if edge_has_no_providers() {
-        return;
-    }
     let p = Platform::start().await;
     let owner = p.register("owner@example.com").await;
     for (body, field) in [
-        (json!({ "provider_type": "local" }), "name"),
+        (json!({ "provider_type": provider() }), "name"),
         (
             json!({ "name": "x", "provider_type": "ftp" }),
             "provider_type",
         ),
         (json!({ "name": "x" }), "provider_type"),
         (
-            json!({ "name": "x", "provider_type": "local", "configuration": [1] }),
+            json!({ "name": "x", "provider_type": provider(), "configuration": [1] }),
             "configuration",
         ),
         (
-            json!({ "name": "x", "provider_type": "local", "quota_bytes": -1 }),
+            json!({ "name": "x", "provider_type": provider(), "quota_bytes": -1 }),
             "quota_bytes",
         ),
         (
-            json!({ "name": "\u{7}bell", "provider_type": "local" }),
+            json!({ "name": "\u{7}bell", "provider_type": provider() }),
             "name",
         ),
     ] {
@@ -155,7 +152,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
         Method::POST,
         "/api/v1/storages",
         &owner,
-        json!({ "name": "Disk", "provider_type": "local" }),
+        json!({ "name": "Disk", "provider_type": provider() }),
     )
     .await;
     let id = ok.assert_ok(201)["id"].as_str().expect("id").to_string();
@@ -164,7 +161,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
         Method::POST,
         "/api/v1/storages",
         &owner,
-        json!({ "name": "Disk", "provider_type": "local" }),
+        json!({ "name": "Disk", "provider_type": provider() }),
     )
     .await;
     assert_eq!(taken.status, 422, "{}", taken.text);
@@ -186,9 +183,6 @@ async fn bad_input_is_refused_and_changes_nothing() {
 
 #[tokio::test]
 async fn other_accounts_see_404_and_viewers_cannot_change_storages() {
-    if edge_has_no_providers() {
-        return;
-    }
     let p = Platform::start().await;
     let owner = p.register("owner@example.com").await;
     let stranger = p.register("stranger@example.com").await;
@@ -198,7 +192,7 @@ async fn other_accounts_see_404_and_viewers_cannot_change_storages() {
         Method::POST,
         "/api/v1/storages",
         &owner,
-        json!({ "name": "Disk", "provider_type": "local" }),
+        json!({ "name": "Disk", "provider_type": provider() }),
     )
     .await;
     let id = created.assert_ok(201)["id"]
@@ -227,7 +221,7 @@ async fn other_accounts_see_404_and_viewers_cannot_change_storages() {
         Method::POST,
         "/api/v1/storages",
         &viewer,
-        json!({ "name": "V", "provider_type": "local" }),
+        json!({ "name": "V", "provider_type": provider() }),
     )
     .await;
     assert_eq!(refused.status, 403, "{}", refused.text);

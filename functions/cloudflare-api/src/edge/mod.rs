@@ -4,6 +4,8 @@ mod db;
 mod fetch;
 mod platform;
 mod queue_push;
+mod r2;
+mod storage;
 
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
@@ -14,8 +16,9 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use powernode_api::error::ApiError;
 use powernode_api::http::{BodySlot, render_error};
 use powernode_api::metrics::Metrics;
-use powernode_api::ports::storage::{NoStorage, StorageError};
+use powernode_api::ports::storage::StorageError;
 use powernode_api::ports::{JobPush, NoJobPush, NoJobSignal};
+use powernode_api::service::credentials::CredentialKey;
 use powernode_api::service::passwords::InlineArgon2;
 use powernode_api::{Api, ApiConfig, ApiRequest, ApiResponse, Ports, ResponseBody, RunawayPolicy};
 use shared::ErrorCode;
@@ -71,6 +74,9 @@ impl Settings {
             secret("JWT_SECRET")?.into_bytes(),
             secret("WORKER_SERVICE_TOKEN")?.into_bytes(),
         );
+        config.encryption_key = secret("POWERNODE_ENCRYPTION_KEY")
+            .ok()
+            .map(|k| CredentialKey::from_secret(k.as_bytes()));
         // As natively (functions/host/src/config.rs); an unparsable value keeps the default.
         let defaults = RunawayPolicy::default();
         config.runaway = RunawayPolicy {
@@ -137,7 +143,7 @@ async fn serve(req: Request, env: &Env, ctx: Context, settings: Settings) -> Api
         passwords: Arc::new(InlineArgon2),
         job_signal: Arc::new(NoJobSignal),
         job_push,
-        storage: Arc::new(NoStorage),
+        storage: Arc::new(storage::EdgeProviders::new(env.clone())),
     };
     let metrics = METRICS.get_or_init(Arc::default).clone();
     let api = Api::with_metrics(settings.config, ports, metrics);
