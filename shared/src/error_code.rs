@@ -23,6 +23,8 @@ pub enum ErrorCode {
     Gone,
     /// Body over the configured limit.
     PayloadTooLarge,
+    /// A `Range` that starts past the end of the file.
+    RangeNotSatisfiable,
     /// Semantic validation; `details` lists field errors.
     ValidationFailed,
     /// A storage quota would be exceeded.
@@ -47,6 +49,7 @@ impl ErrorCode {
             Self::Conflict => 409,
             Self::Gone => 410,
             Self::PayloadTooLarge => 413,
+            Self::RangeNotSatisfiable => 416,
             Self::ValidationFailed | Self::QuotaExceeded => 422,
             Self::RateLimited => 429,
             Self::Internal => 500,
@@ -65,6 +68,7 @@ impl ErrorCode {
             Self::Conflict => "conflict",
             Self::Gone => "gone",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::RangeNotSatisfiable => "range_not_satisfiable",
             Self::ValidationFailed => "validation_failed",
             Self::QuotaExceeded => "quota_exceeded",
             Self::RateLimited => "rate_limited",
@@ -87,6 +91,7 @@ mod tests {
             ErrorCode::QuotaExceeded,
             ErrorCode::RateLimited,
             ErrorCode::MethodNotAllowed,
+            ErrorCode::RangeNotSatisfiable,
         ] {
             let json = serde_json::to_value(code).expect("serializes");
             assert_eq!(json, serde_json::Value::String(code.as_str().into()));

@@ -82,6 +82,13 @@ pub const JOB_TYPES: &[&str] = &[
     // Re-announce claimable jobs a push transport lost (the edge; a no-op where consumers poll).
     "maintenance.relay",
     "maintenance.prune_jobs",
+    // A file's processing, queued with its upload on `file_processing` for the media runner
+    // (`{"file_id", "version", "processing_job_id"}`): thumbnails and EXIF of images, a video's
+    // probe and poster, an audio file's probe, and every file's metadata.
+    "media.thumbnail",
+    "media.video",
+    "media.audio",
+    "media.metadata",
 ];
 
 /// Whether a job type is registered.

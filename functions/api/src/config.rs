@@ -20,6 +20,8 @@ pub struct ApiConfig {
     pub login_failure_window: u64,
     /// Largest request body, bytes (adapters enforce it while reading).
     pub max_body_bytes: usize,
+    /// Largest uploaded file, bytes (the upload routes stream their body and enforce it).
+    pub max_upload_bytes: u64,
     /// When a job type running in a loop is stopped.
     pub runaway: RunawayPolicy,
     /// Seals storage credentials (`POWERNODE_ENCRYPTION_KEY`); without it, storages that
@@ -63,6 +65,7 @@ impl ApiConfig {
             login_max_failures_per_ip: 50,
             login_failure_window: 15 * 60,
             max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 5 * 1024 * 1024 * 1024,
             runaway: RunawayPolicy::default(),
             encryption_key: None,
         }

@@ -17,7 +17,7 @@ pub fn schema_names() -> Vec<String> {
 }
 
 fn components() -> utoipa::openapi::Components {
-    use shared::api::{auth, jobs, ops, storages, users};
+    use shared::api::{auth, files, jobs, ops, storages, users};
     ComponentsBuilder::new()
         .schema_from::<shared::ErrorBody>()
         .schema_from::<shared::FieldError>()
@@ -33,6 +33,7 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<auth::Me>()
         .schema_from::<users::CreateUserRequest>()
         .schema_from::<users::UpdateUserRequest>()
+        .schema_from::<files::File>()
         .schema_from::<storages::Storage>()
         .schema_from::<storages::CreateStorageRequest>()
         .schema_from::<storages::UpdateStorageRequest>()

@@ -38,6 +38,10 @@ pub enum RouteId {
     UsersCreate,
     UsersUpdate,
     UsersDelete,
+    FilesUpload,
+    FilesList,
+    FilesGet,
+    FilesDownload,
     StoragesList,
     StoragesCreate,
     StoragesUpdate,
@@ -135,7 +139,6 @@ impl RouteDef {
         self.list = true;
         self
     }
-    #[allow(dead_code)] // the upload routes arrive with files
     const fn streaming_upload(mut self) -> Self {
         self.streams_body = true;
         self
@@ -266,6 +269,42 @@ pub static ROUTES: &[RouteDef] = &[
     )
     .tag("users")
     .responds(200, "User"),
+    route(
+        R::FilesUpload,
+        Method::POST,
+        "/api/v1/files/upload",
+        User(Some(Permission::FilesCreate)),
+        "Upload a file (multipart: file, category, visibility, tags, metadata); processing is queued with it",
+    )
+    .tag("files")
+    .streaming_upload()
+    .responds(201, "File"),
+    route(
+        R::FilesList,
+        Method::GET,
+        "/api/v1/files",
+        User(Some(Permission::FilesRead)),
+        "The account's files: page, per_page, category, tag, q, content_type, include_deleted",
+    )
+    .tag("files")
+    .list_of("File"),
+    route(
+        R::FilesGet,
+        Method::GET,
+        "/api/v1/files/{id}",
+        User(Some(Permission::FilesRead)),
+        "A file",
+    )
+    .tag("files")
+    .responds(200, "File"),
+    route(
+        R::FilesDownload,
+        Method::GET,
+        "/api/v1/files/{id}/download",
+        User(Some(Permission::FilesDownload)),
+        "The file's bytes (Range, ETag, If-None-Match)",
+    )
+    .tag("files"),
     route(
         R::StoragesList,
         Method::GET,
@@ -517,7 +556,7 @@ pub static ROUTES: &[RouteDef] = &[
 
 /// Runs the handler of `id`.
 pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
-    use handlers::{auth, jobs, ops, storages, users, worker};
+    use handlers::{auth, files, jobs, ops, storages, users, worker};
     match id {
         R::Health => ops::health(ctx).await,
         R::Ready => ops::ready(ctx).await,
@@ -532,6 +571,10 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::UsersCreate => users::create(ctx).await,
         R::UsersUpdate => users::update(ctx).await,
         R::UsersDelete => users::delete(ctx).await,
+        R::FilesUpload => files::upload(ctx).await,
+        R::FilesList => files::list(ctx).await,
+        R::FilesGet => files::get(ctx).await,
+        R::FilesDownload => files::download(ctx).await,
         R::StoragesList => storages::list(ctx).await,
         R::StoragesCreate => storages::create(ctx).await,
         R::StoragesUpdate => storages::update(ctx).await,

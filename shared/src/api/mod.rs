@@ -2,6 +2,7 @@
 
 pub mod announcement;
 pub mod auth;
+pub mod files;
 pub mod jobs;
 pub mod ops;
 pub mod storages;

@@ -2,6 +2,7 @@
 //! returns its result; no rules live here.
 
 pub mod auth;
+pub mod files;
 pub mod jobs;
 pub mod ops;
 pub mod storages;

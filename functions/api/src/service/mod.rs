@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod credentials;
+pub mod files;
 pub mod jobs;
 pub mod passwords;
 pub mod sessions;

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod files;
 pub mod roles;
 pub mod sessions;
 pub mod storages;

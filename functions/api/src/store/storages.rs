@@ -36,7 +36,7 @@ pub struct StorageRow {
     pub updated_at: DateTime<Utc>,
 }
 
-fn from_row(r: &Row) -> Result<StorageRow, DbError> {
+pub(crate) fn from_row(r: &Row) -> Result<StorageRow, DbError> {
     Ok(StorageRow {
         id: r.get("id")?,
         account_id: r.get("account_id")?,

@@ -1,0 +1,68 @@
+-- name: FileInsert
+INSERT INTO files (id, account_id, storage_id, created_by, filename, content_type, file_size,
+                   checksum_sha256, category, visibility, version, metadata, created_at,
+                   updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $12)
+
+-- name: FileVersionInsert
+INSERT INTO file_versions (file_id, version, object_key, file_size, checksum_sha256,
+                           content_type, change_description, created_by, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+
+-- Adds bytes to a storage unless that passes its quota; no row means "over quota".
+-- name: StorageAddUsed
+UPDATE storages SET used_bytes = used_bytes + $2
+ WHERE id = $1 AND (quota_bytes IS NULL OR used_bytes + $2 <= quota_bytes)
+RETURNING used_bytes
+
+-- name: StorageDefault
+SELECT id, account_id, name, provider_type, configuration, is_default, quota_bytes, used_bytes,
+       created_at, updated_at
+  FROM storages WHERE account_id = $1 AND is_default
+
+-- name: FileGet
+SELECT f.id, f.account_id, f.storage_id, f.filename, f.content_type, f.file_size,
+       f.checksum_sha256, f.category, f.visibility, f.version, f.processing_status, f.metadata,
+       f.thumbnails, f.poster_key, f.created_at, f.updated_at, f.deleted_at,
+       coalesce((SELECT array_agg(t.name ORDER BY t.name)
+                   FROM file_tags ft JOIN tags t ON t.id = ft.tag_id
+                  WHERE ft.file_id = f.id), '{}') AS tags
+  FROM files f
+ WHERE f.id = $1 AND f.account_id = $2 AND f.upload_state = 'stored'
+
+-- The account's files, newest first, filtered: $3 category, $4 tag, $5 filename substring,
+-- $6 content type prefix, $7 include deleted.
+-- name: FileList
+SELECT f.id, f.account_id, f.storage_id, f.filename, f.content_type, f.file_size,
+       f.checksum_sha256, f.category, f.visibility, f.version, f.processing_status, f.metadata,
+       f.thumbnails, f.poster_key, f.created_at, f.updated_at, f.deleted_at,
+       coalesce((SELECT array_agg(t.name ORDER BY t.name)
+                   FROM file_tags ft JOIN tags t ON t.id = ft.tag_id
+                  WHERE ft.file_id = f.id), '{}') AS tags,
+       count(*) OVER () AS total
+  FROM files f
+ WHERE f.account_id = $1 AND f.upload_state = 'stored'
+   AND ($3::text IS NULL OR f.category = $3)
+   AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM file_tags ft JOIN tags t ON t.id = ft.tag_id
+                                     WHERE ft.file_id = f.id AND t.name = $4))
+   AND ($5::text IS NULL OR strpos(lower(f.filename), lower($5)) > 0)
+   AND ($6::text IS NULL OR starts_with(f.content_type, $6))
+   AND ($7 OR f.deleted_at IS NULL)
+ ORDER BY f.created_at DESC, f.id DESC
+ LIMIT $2 OFFSET $8
+
+-- name: FileVersionGet
+SELECT object_key, file_size, checksum_sha256, content_type
+  FROM file_versions WHERE file_id = $1 AND version = $2
+
+-- name: TagUpsert
+INSERT INTO tags (id, account_id, name, created_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (account_id, name) DO UPDATE SET name = excluded.name
+RETURNING id
+
+-- name: FileTagAdd
+INSERT INTO file_tags (file_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
+
+-- name: FileProcessingJobInsert
+INSERT INTO file_processing_jobs (id, file_id, job_id, job_type, created_at)
+VALUES ($1, $2, $3, $4, $5)
