@@ -757,7 +757,7 @@ async fn the_gcs_configuration_speaks_the_same_protocol() {
 async fn the_factory_builds_s3_and_gcs_stores() {
     let env = Env::new().await;
     let providers = NativeProviders::new(std::env::temp_dir());
-    assert_eq!(providers.provider_types(), ["local", "s3", "gcs"]);
+    assert_eq!(providers.provider_types(), ["local", "s3", "gcs", "azure"]);
     let id = uuid::Uuid::now_v7();
     let store = providers.build(id, "s3", &env.config()).await.expect("s3");
     store
