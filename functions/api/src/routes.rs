@@ -42,6 +42,14 @@ pub enum RouteId {
     FilesList,
     FilesGet,
     FilesDownload,
+    FilesUpdate,
+    FilesDelete,
+    FilesRestore,
+    FilesReprocess,
+    FilesProcessingJobs,
+    FilesAddTags,
+    FilesRemoveTag,
+    TagsList,
     StoragesList,
     StoragesCreate,
     StoragesUpdate,
@@ -305,6 +313,80 @@ pub static ROUTES: &[RouteDef] = &[
         "The file's bytes (Range, ETag, If-None-Match)",
     )
     .tag("files"),
+    route(
+        R::FilesUpdate,
+        Method::PATCH,
+        "/api/v1/files/{id}",
+        User(Some(Permission::FilesUpdate)),
+        "Rename, recategorize, change visibility; metadata is merged",
+    )
+    .tag("files")
+    .request("UpdateFileRequest")
+    .responds(200, "File"),
+    route(
+        R::FilesDelete,
+        Method::DELETE,
+        "/api/v1/files/{id}",
+        User(Some(Permission::FilesDelete)),
+        "Soft delete; ?permanent=true also removes the stored bytes",
+    )
+    .tag("files")
+    .responds(200, "File"),
+    route(
+        R::FilesRestore,
+        Method::POST,
+        "/api/v1/files/{id}/restore",
+        User(Some(Permission::FilesDelete)),
+        "Undo a soft delete",
+    )
+    .tag("files")
+    .responds(200, "File"),
+    route(
+        R::FilesReprocess,
+        Method::POST,
+        "/api/v1/files/{id}/reprocess",
+        User(Some(Permission::FilesUpdate)),
+        "Queue the newest version's processing again",
+    )
+    .tag("files")
+    .list_of("ProcessingJob"),
+    route(
+        R::FilesProcessingJobs,
+        Method::GET,
+        "/api/v1/files/{id}/processing_jobs",
+        User(Some(Permission::FilesRead)),
+        "The file's processing jobs",
+    )
+    .tag("files")
+    .list_of("ProcessingJob"),
+    route(
+        R::FilesAddTags,
+        Method::POST,
+        "/api/v1/files/{id}/tags",
+        User(Some(Permission::FilesTag)),
+        "Tag a file",
+    )
+    .tag("files")
+    .request("AddTagsRequest")
+    .responds(200, "File"),
+    route(
+        R::FilesRemoveTag,
+        Method::DELETE,
+        "/api/v1/files/{id}/tags/{tag}",
+        User(Some(Permission::FilesTag)),
+        "Untag a file",
+    )
+    .tag("files")
+    .responds(200, "File"),
+    route(
+        R::TagsList,
+        Method::GET,
+        "/api/v1/tags",
+        User(Some(Permission::FilesRead)),
+        "The account's tags with their live file counts",
+    )
+    .tag("files")
+    .list_of("Tag"),
     route(
         R::StoragesList,
         Method::GET,
@@ -575,6 +657,14 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::FilesList => files::list(ctx).await,
         R::FilesGet => files::get(ctx).await,
         R::FilesDownload => files::download(ctx).await,
+        R::FilesUpdate => files::update(ctx).await,
+        R::FilesDelete => files::delete(ctx).await,
+        R::FilesRestore => files::restore(ctx).await,
+        R::FilesReprocess => files::reprocess(ctx).await,
+        R::FilesProcessingJobs => files::processing_jobs(ctx).await,
+        R::FilesAddTags => files::add_tags(ctx).await,
+        R::FilesRemoveTag => files::remove_tag(ctx).await,
+        R::TagsList => files::tags(ctx).await,
         R::StoragesList => storages::list(ctx).await,
         R::StoragesCreate => storages::create(ctx).await,
         R::StoragesUpdate => storages::update(ctx).await,

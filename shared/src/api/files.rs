@@ -46,3 +46,60 @@ pub struct File {
     /// Soft-deleted at.
     pub deleted_at: Option<DateTime<Utc>>,
 }
+
+/// `PATCH /api/v1/files/:id`; `metadata` is merged into the file's (a key set to `null` is
+/// removed).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateFileRequest {
+    /// New name (sanitized like an upload's).
+    pub filename: Option<String>,
+    /// New category.
+    pub category: Option<String>,
+    /// `private`, `account` or `public`.
+    pub visibility: Option<String>,
+    /// Keys to set (or, with `null`, remove).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// `POST /api/v1/files/:id/tags`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AddTagsRequest {
+    /// Names; trimmed and lower-cased, 1 to 64 characters each.
+    pub tags: Option<Vec<String>>,
+}
+
+/// One of `GET /api/v1/tags`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Tag {
+    /// Name.
+    pub name: String,
+    /// Live files carrying it.
+    pub file_count: i64,
+}
+
+/// One of `GET /api/v1/files/:id/processing_jobs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProcessingJob {
+    /// Id.
+    pub id: Uuid,
+    /// `media.thumbnail`, `media.metadata`...
+    pub job_type: String,
+    /// `pending`, `processing`, `completed` or `failed`.
+    pub status: String,
+    /// Attempts reported.
+    pub attempts: i64,
+    /// What the processor produced.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub result_data: Option<serde_json::Value>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Queued.
+    pub created_at: DateTime<Utc>,
+    /// Finished.
+    pub completed_at: Option<DateTime<Utc>>,
+}

@@ -50,3 +50,54 @@ pub async fn download(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     let id = ctx.param_id("id", "file")?;
     files::download::download(ctx, id, None).await
 }
+
+pub async fn update(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    let file = files::manage::update(ctx, id, ctx.req.json()?).await?;
+    Ok(Reply::ok(&file)?.into())
+}
+
+pub async fn delete(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    let permanent = match ctx.req.query_param("permanent").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::bad_request("`permanent` must be true or false")),
+    };
+    Ok(Reply::ok(&files::manage::delete(ctx, id, permanent).await?)?.into())
+}
+
+pub async fn restore(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    Ok(Reply::ok(&files::manage::restore(ctx, id).await?)?.into())
+}
+
+pub async fn reprocess(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    let jobs = files::manage::reprocess(ctx, id).await?;
+    Ok(Reply::with_status(http::StatusCode::ACCEPTED, &jobs)?.into())
+}
+
+pub async fn processing_jobs(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    Ok(Reply::ok(&files::manage::processing_jobs(ctx, id).await?)?.into())
+}
+
+pub async fn add_tags(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    Ok(Reply::ok(&files::tags::add(ctx, id, ctx.req.json()?).await?)?.into())
+}
+
+pub async fn remove_tag(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    // Path segments arrive percent-encoded (a tag may hold spaces or non-ASCII letters).
+    let tag = ctx
+        .param("tag")
+        .and_then(|t| percent_encoding::percent_decode_str(t).decode_utf8().ok())
+        .ok_or_else(|| ApiError::not_found("tag"))?;
+    Ok(Reply::ok(&files::tags::remove(ctx, id, &tag).await?)?.into())
+}
+
+pub async fn tags(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    Ok(Reply::ok(&files::tags::list(ctx).await?)?.into())
+}

@@ -66,3 +66,52 @@ INSERT INTO file_tags (file_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
 -- name: FileProcessingJobInsert
 INSERT INTO file_processing_jobs (id, file_id, job_id, job_type, created_at)
 VALUES ($1, $2, $3, $4, $5)
+
+-- name: FileUpdate
+UPDATE files
+   SET filename = $3, category = $4, visibility = $5, metadata = $6, updated_at = $7
+ WHERE id = $1 AND account_id = $2
+
+-- name: FileSoftDelete
+UPDATE files SET deleted_at = $3, updated_at = $3
+ WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL
+
+-- name: FileRestore
+UPDATE files SET deleted_at = NULL, updated_at = $3
+ WHERE id = $1 AND account_id = $2 AND deleted_at IS NOT NULL
+
+-- Every object a file has: its versions' and its derivatives'.
+-- name: FileObjectKeys
+SELECT object_key FROM file_versions WHERE file_id = $1
+UNION ALL
+SELECT value FROM files, jsonb_each_text(thumbnails) WHERE id = $1
+UNION ALL
+SELECT poster_key FROM files WHERE id = $1 AND poster_key IS NOT NULL
+
+-- name: FileVersionsBytes
+SELECT coalesce(sum(file_size), 0)::bigint AS bytes FROM file_versions WHERE file_id = $1
+
+-- name: StorageSubtractUsed
+UPDATE storages SET used_bytes = greatest(used_bytes - $2, 0) WHERE id = $1
+
+-- name: FileDelete
+DELETE FROM files WHERE id = $1 AND account_id = $2
+
+-- name: FileTagRemove
+DELETE FROM file_tags
+ WHERE file_id = $1 AND tag_id = (SELECT id FROM tags WHERE account_id = $2 AND name = $3)
+
+-- name: TagList
+SELECT t.name, count(f.id) AS file_count
+  FROM tags t
+  LEFT JOIN file_tags ft ON ft.tag_id = t.id
+  LEFT JOIN files f ON f.id = ft.file_id AND f.deleted_at IS NULL
+ WHERE t.account_id = $1
+ GROUP BY t.name
+HAVING count(f.id) > 0
+ ORDER BY t.name
+
+-- name: FileProcessingJobList
+SELECT id, job_type, status, attempts, result_data, error, created_at, completed_at
+  FROM file_processing_jobs WHERE file_id = $1
+ ORDER BY created_at, id

@@ -299,3 +299,104 @@ pub async fn add_processing_job(
     .await
     .map(drop)
 }
+
+/// Writes the editable columns of `f`.
+pub async fn update(c: &dyn Conn, f: &FileRow, now: DateTime<Utc>) -> Result<(), DbError> {
+    c.execute(
+        sql::FILE_UPDATE,
+        &[
+            f.id.into(),
+            f.account_id.into(),
+            f.filename.as_str().into(),
+            f.category.as_str().into(),
+            f.visibility.as_str().into(),
+            f.metadata.clone().into(),
+            now.into(),
+        ],
+    )
+    .await
+    .map(drop)
+}
+
+/// Marks the file deleted; false when it was not there or already deleted.
+pub async fn soft_delete(
+    c: &dyn Conn,
+    account: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    Ok(c.execute(
+        sql::FILE_SOFT_DELETE,
+        &[id.into(), account.into(), now.into()],
+    )
+    .await?
+        == 1)
+}
+
+/// Undoes a soft delete; false when the file was not deleted.
+pub async fn restore(
+    c: &dyn Conn,
+    account: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    Ok(
+        c.execute(sql::FILE_RESTORE, &[id.into(), account.into(), now.into()])
+            .await?
+            == 1,
+    )
+}
+
+/// The keys of every object the file has (versions, thumbnails, poster).
+pub async fn object_keys(c: &dyn Conn, id: Uuid) -> Result<Vec<String>, DbError> {
+    c.query(sql::FILE_OBJECT_KEYS, &[id.into()])
+        .await?
+        .iter()
+        .map(|r| r.get("object_key"))
+        .collect()
+}
+
+/// Removes the file row (its versions, tags, shares and processing rows go with it) and gives
+/// its versions' bytes back to the storage.
+pub async fn delete_permanently(c: &dyn Conn, f: &FileRow) -> Result<(), DbError> {
+    let bytes: i64 = query_one(c, sql::FILE_VERSIONS_BYTES, &[f.id.into()])
+        .await?
+        .get("bytes")?;
+    c.execute(
+        sql::STORAGE_SUBTRACT_USED,
+        &[f.storage_id.into(), bytes.into()],
+    )
+    .await?;
+    c.execute(sql::FILE_DELETE, &[f.id.into(), f.account_id.into()])
+        .await
+        .map(drop)
+}
+
+/// Untags; false when the file did not have the tag.
+pub async fn remove_tag(
+    c: &dyn Conn,
+    account: Uuid,
+    file: Uuid,
+    name: &str,
+) -> Result<bool, DbError> {
+    Ok(c.execute(
+        sql::FILE_TAG_REMOVE,
+        &[file.into(), account.into(), name.into()],
+    )
+    .await?
+        == 1)
+}
+
+/// The account's tags in use, with how many live files carry each.
+pub async fn tags(c: &dyn Conn, account: Uuid) -> Result<Vec<(String, i64)>, DbError> {
+    c.query(sql::TAG_LIST, &[account.into()])
+        .await?
+        .iter()
+        .map(|r| Ok((r.get("name")?, r.get("file_count")?)))
+        .collect()
+}
+
+/// A file's processing jobs, as the media runner reported them.
+pub async fn processing_jobs(c: &dyn Conn, file: Uuid) -> Result<Vec<Row>, DbError> {
+    c.query(sql::FILE_PROCESSING_JOB_LIST, &[file.into()]).await
+}

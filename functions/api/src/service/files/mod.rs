@@ -2,15 +2,19 @@
 //! another account's file is simply not found (404).
 //!
 //! - `upload`: the multipart upload and the transaction behind it.
-//! - `download`: bytes out, with ranges and ETags.
+//! - `download`: bytes out, with ranges and ETags; thumbnails and posters.
+//! - `manage`: edit, delete, restore, reprocess, processing jobs.
+//! - `tags`: tagging.
 //! - `meter`: the hashing, counting, limit-enforcing upload stream.
 //! - `names`: filename sanitizing and `Content-Disposition`.
 //! - `sniff`: content type and category from the bytes.
 
 pub mod download;
+pub mod manage;
 pub mod meter;
 pub mod names;
 pub mod sniff;
+pub mod tags;
 pub mod upload;
 
 use std::collections::BTreeMap;

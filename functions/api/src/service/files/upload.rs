@@ -11,7 +11,7 @@ use shared::api::files::File;
 use uuid::Uuid;
 
 use super::meter::{Cutoff, Meter};
-use super::{names, sniff, view};
+use super::{manage, names, sniff, tags, view};
 use crate::Api;
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
@@ -25,8 +25,6 @@ use crate::store::{self, storages::StorageRow};
 
 /// Largest text part (`category`, `visibility`, `tags`, `metadata`).
 const MAX_FIELD_BYTES: usize = 64 * 1024;
-/// Most tags per file.
-const MAX_TAGS: usize = 50;
 
 /// The form's text parts.
 #[derive(Debug, Default)]
@@ -189,14 +187,7 @@ async fn commit(
     }
     let category = match form.category.as_deref().map(str::trim) {
         None | Some("") => sniff::category(&stored.content_type).to_string(),
-        Some(c)
-            if c.len() <= 50
-                && c.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
-                }) =>
-        {
-            c.to_string()
-        }
+        Some(c) if manage::valid_category(c) => c.to_string(),
         Some(_) => {
             checks.fail("category", "must be 1 to 50 of a-z, 0-9, _ and -");
             String::new()
@@ -317,24 +308,13 @@ async fn default_storage(ctx: &Ctx<'_>) -> ApiResult<StorageRow> {
 }
 
 fn parse_tags(checks: &mut Checks, raw: Option<&str>) -> Vec<String> {
-    let mut tags: Vec<String> = Vec::new();
-    for tag in raw.unwrap_or_default().split(',') {
-        let tag = tag.trim().to_lowercase();
-        if tag.is_empty() {
-            continue;
-        }
-        if tag.chars().count() > 64 || tag.chars().any(char::is_control) {
-            checks.fail("tags", "each tag must be 1 to 64 characters");
-            return Vec::new();
-        }
-        if !tags.contains(&tag) {
-            tags.push(tag);
-        }
-    }
-    if tags.len() > MAX_TAGS {
-        checks.fail("tags", format!("at most {MAX_TAGS} tags"));
-    }
-    tags
+    let names: Vec<String> = raw
+        .unwrap_or_default()
+        .split(',')
+        .filter(|t| !t.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    tags::normalize(checks, "tags", &names).unwrap_or_default()
 }
 
 async fn read_text(mut field: multer::Field<'static>, name: &str) -> ApiResult<String> {
