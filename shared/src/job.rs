@@ -91,6 +91,15 @@ pub const JOB_TYPES: &[&str] = &[
     "media.metadata",
 ];
 
+/// The job types the media runner consumes (queue `file_processing`); every other type has a
+/// consumer in the `jobs` crate.
+pub const MEDIA_JOB_TYPES: &[&str] = &[
+    "media.thumbnail",
+    "media.video",
+    "media.audio",
+    "media.metadata",
+];
+
 /// Whether a job type is registered.
 pub fn is_registered(job_type: &str) -> bool {
     JOB_TYPES.contains(&job_type)

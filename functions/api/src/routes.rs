@@ -50,6 +50,10 @@ pub enum RouteId {
     FilesAddTags,
     FilesRemoveTag,
     TagsList,
+    FilesVersionCreate,
+    FilesVersionList,
+    FilesVersionDownload,
+    FilesVersionRestore,
     StoragesList,
     StoragesCreate,
     StoragesUpdate,
@@ -379,6 +383,42 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("files")
     .responds(200, "File"),
     route(
+        R::FilesVersionCreate,
+        Method::POST,
+        "/api/v1/files/{id}/versions",
+        User(Some(Permission::FilesVersion)),
+        "Upload a new version (multipart: file, change_description); downloads serve the newest",
+    )
+    .tag("files")
+    .streaming_upload()
+    .responds(201, "FileVersion"),
+    route(
+        R::FilesVersionList,
+        Method::GET,
+        "/api/v1/files/{id}/versions",
+        User(Some(Permission::FilesRead)),
+        "The file's versions, newest first",
+    )
+    .tag("files")
+    .list_of("FileVersion"),
+    route(
+        R::FilesVersionDownload,
+        Method::GET,
+        "/api/v1/files/{id}/versions/{n}/download",
+        User(Some(Permission::FilesDownload)),
+        "That version's bytes (Range, ETag)",
+    )
+    .tag("files"),
+    route(
+        R::FilesVersionRestore,
+        Method::POST,
+        "/api/v1/files/{id}/versions/{n}/restore",
+        User(Some(Permission::FilesVersion)),
+        "A new version with version n's bytes",
+    )
+    .tag("files")
+    .responds(201, "FileVersion"),
+    route(
         R::TagsList,
         Method::GET,
         "/api/v1/tags",
@@ -665,6 +705,10 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::FilesAddTags => files::add_tags(ctx).await,
         R::FilesRemoveTag => files::remove_tag(ctx).await,
         R::TagsList => files::tags(ctx).await,
+        R::FilesVersionCreate => files::create_version(ctx).await,
+        R::FilesVersionList => files::versions(ctx).await,
+        R::FilesVersionDownload => files::download_version(ctx).await,
+        R::FilesVersionRestore => files::restore_version(ctx).await,
         R::StoragesList => storages::list(ctx).await,
         R::StoragesCreate => storages::create(ctx).await,
         R::StoragesUpdate => storages::update(ctx).await,

@@ -103,3 +103,21 @@ pub struct ProcessingJob {
     /// Finished.
     pub completed_at: Option<DateTime<Utc>>,
 }
+
+/// One of `GET /api/v1/files/:id/versions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FileVersion {
+    /// 1, 2, ...
+    pub version: i32,
+    /// Bytes.
+    pub file_size: i64,
+    /// Hex SHA-256.
+    pub checksum_sha256: String,
+    /// What the uploader said changed.
+    pub change_description: Option<String>,
+    /// Who uploaded it.
+    pub created_by: Option<Uuid>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}

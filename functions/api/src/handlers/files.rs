@@ -101,3 +101,33 @@ pub async fn remove_tag(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
 pub async fn tags(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     Ok(Reply::ok(&files::tags::list(ctx).await?)?.into())
 }
+
+/// The `{n}` of a version route; anything but a positive number is no such version.
+fn version_param(ctx: &Ctx<'_>) -> ApiResult<i32> {
+    ctx.param("n")
+        .and_then(|n| n.parse::<i32>().ok())
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| ApiError::not_found("version"))
+}
+
+pub async fn create_version(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    Ok(Reply::created(&files::versions::create(ctx, id).await?)?.into())
+}
+
+pub async fn versions(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    Ok(Reply::ok(&files::versions::list(ctx, id).await?)?.into())
+}
+
+pub async fn download_version(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    let n = version_param(ctx)?;
+    files::download::download(ctx, id, Some(n)).await
+}
+
+pub async fn restore_version(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    let n = version_param(ctx)?;
+    Ok(Reply::created(&files::versions::restore(ctx, id, n).await?)?.into())
+}

@@ -115,3 +115,23 @@ HAVING count(f.id) > 0
 SELECT id, job_type, status, attempts, result_data, error, created_at, completed_at
   FROM file_processing_jobs WHERE file_id = $1
  ORDER BY created_at, id
+
+-- The newest version number, holding the file's row until the transaction ends (one new
+-- version at a time per file).
+-- name: FileLockVersion
+SELECT version FROM files
+ WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL AND upload_state = 'stored'
+   FOR UPDATE
+
+-- A new newest version: the file takes its size, checksum and type; derivatives are made
+-- again for it.
+-- name: FileSetVersion
+UPDATE files
+   SET version = $3, file_size = $4, checksum_sha256 = $5, content_type = $6,
+       processing_status = 'pending', thumbnails = '{}', poster_key = NULL, updated_at = $7
+ WHERE id = $1 AND account_id = $2
+
+-- name: FileVersionList
+SELECT version, file_size, checksum_sha256, change_description, created_by, created_at
+  FROM file_versions WHERE file_id = $1
+ ORDER BY version DESC

@@ -400,3 +400,76 @@ pub async fn tags(c: &dyn Conn, account: Uuid) -> Result<Vec<(String, i64)>, DbE
 pub async fn processing_jobs(c: &dyn Conn, file: Uuid) -> Result<Vec<Row>, DbError> {
     c.query(sql::FILE_PROCESSING_JOB_LIST, &[file.into()]).await
 }
+
+/// The newest version of a live file, its row locked; `None` when there is no such file.
+pub async fn lock_version(c: &dyn Conn, account: Uuid, id: Uuid) -> Result<Option<i32>, DbError> {
+    query_opt(c, sql::FILE_LOCK_VERSION, &[id.into(), account.into()])
+        .await?
+        .map(|r| Ok(i32::try_from(r.get::<i64>("version")?).unwrap_or(i32::MAX)))
+        .transpose()
+}
+
+/// A version to add.
+#[derive(Debug, Clone)]
+pub struct NewVersion<'a> {
+    /// File.
+    pub file_id: Uuid,
+    /// Owner.
+    pub account_id: Uuid,
+    /// Its number.
+    pub version: i32,
+    /// The object.
+    pub object_key: &'a str,
+    /// Size.
+    pub file_size: i64,
+    /// Hex SHA-256.
+    pub checksum_sha256: &'a str,
+    /// Sniffed type.
+    pub content_type: &'a str,
+    /// What changed.
+    pub change_description: Option<&'a str>,
+    /// Uploader.
+    pub created_by: Uuid,
+}
+
+/// Adds a version and makes it the file's newest.
+pub async fn add_version(
+    c: &dyn Conn,
+    v: &NewVersion<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    c.execute(
+        sql::FILE_VERSION_INSERT,
+        &[
+            v.file_id.into(),
+            i64::from(v.version).into(),
+            v.object_key.into(),
+            v.file_size.into(),
+            v.checksum_sha256.into(),
+            v.content_type.into(),
+            v.change_description.into(),
+            v.created_by.into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    c.execute(
+        sql::FILE_SET_VERSION,
+        &[
+            v.file_id.into(),
+            v.account_id.into(),
+            i64::from(v.version).into(),
+            v.file_size.into(),
+            v.checksum_sha256.into(),
+            v.content_type.into(),
+            now.into(),
+        ],
+    )
+    .await
+    .map(drop)
+}
+
+/// The file's versions, newest first.
+pub async fn versions(c: &dyn Conn, file: Uuid) -> Result<Vec<Row>, DbError> {
+    c.query(sql::FILE_VERSION_LIST, &[file.into()]).await
+}

@@ -5,6 +5,8 @@
 //! - `download`: bytes out, with ranges and ETags; thumbnails and posters.
 //! - `manage`: edit, delete, restore, reprocess, processing jobs.
 //! - `tags`: tagging.
+//! - `versions`: new versions, the list, restoring an old one.
+//! - `receive`: reading a multipart upload into storage.
 //! - `meter`: the hashing, counting, limit-enforcing upload stream.
 //! - `names`: filename sanitizing and `Content-Disposition`.
 //! - `sniff`: content type and category from the bytes.
@@ -13,9 +15,11 @@ pub mod download;
 pub mod manage;
 pub mod meter;
 pub mod names;
+pub mod receive;
 pub mod sniff;
 pub mod tags;
 pub mod upload;
+pub mod versions;
 
 use std::collections::BTreeMap;
 

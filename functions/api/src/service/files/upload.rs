@@ -3,28 +3,22 @@
 //! version, its tags, the storage's use (checked against its quota) and its processing jobs.
 //! Any failure after the bytes were stored removes them again: no orphan objects.
 
-use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt as _;
 use serde_json::{Map, Value, json};
-use shared::ErrorCode;
 use shared::api::files::File;
 use uuid::Uuid;
 
-use super::meter::{Cutoff, Meter};
-use super::{manage, names, sniff, tags, view};
+use super::meter::Meter;
+use super::receive::{self, Stored};
+use super::{manage, sniff, tags, view};
 use crate::Api;
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::ports::storage::{ByteStream, ObjectStore};
 use crate::queue;
 use crate::queue::enqueue::{Enqueued, NewJob};
 use crate::service::storages;
 use crate::service::validate::Checks;
 use crate::store::files::NewFile;
 use crate::store::{self, storages::StorageRow};
-
-/// Largest text part (`category`, `visibility`, `tags`, `metadata`).
-const MAX_FIELD_BYTES: usize = 64 * 1024;
 
 /// The form's text parts.
 #[derive(Debug, Default)]
@@ -35,70 +29,34 @@ struct Form {
     metadata: Option<String>,
 }
 
-/// The file part, once stored.
-struct Stored {
-    filename: String,
-    content_type: String,
-    size: u64,
-    sha256: String,
-}
-
 /// Uploads one file.
 pub async fn upload(ctx: &Ctx<'_>) -> ApiResult<File> {
     let user = ctx.user()?;
     let api = ctx.api;
-    let boundary = ctx
-        .req
-        .header("content-type")
-        .and_then(|ct| multer::parse_boundary(ct).ok())
-        .ok_or_else(|| {
-            ApiError::bad_request("the body must be multipart/form-data with a boundary")
-        })?;
     let storage = default_storage(ctx).await?;
-    let remaining = match storage.quota_bytes {
-        Some(q) => {
-            let left = q.saturating_sub(storage.used_bytes).max(0);
-            if left == 0 {
-                return Err(quota_exceeded());
-            }
-            Some(u64::try_from(left).unwrap_or(0))
-        }
-        None => None,
-    };
+    let remaining = receive::remaining_quota(&storage)?;
     let store = storages::open(api, &storage).await?;
     let file_id = api.new_id();
     let object_key = format!("{}/{}/v1", user.account_id, file_id);
     let meter = Meter::new(api.config().max_upload_bytes, remaining);
-
-    let mut multipart = multer::Multipart::new(sendable(ctx.req.take_body_stream()), boundary);
-    let mut form = Form::default();
-    let mut stored: Option<Stored> = None;
-    let read = async {
-        while let Some(field) = multipart.next_field().await.map_err(malformed)? {
-            match field.name() {
-                Some("file") if stored.is_none() => {
-                    let filename = names::sanitize(field.file_name().unwrap_or_default());
-                    stored = Some(store_part(&*store, &object_key, field, &meter, filename).await?);
-                }
-                Some("file") => return Err(ApiError::bad_request("only one `file` part")),
-                Some(name) => {
-                    let name = name.to_string();
-                    let text = read_text(field, &name).await?;
-                    match name.as_str() {
-                        "category" => form.category = Some(text),
-                        "visibility" => form.visibility = Some(text),
-                        "tags" => form.tags = Some(text),
-                        "metadata" => form.metadata = Some(text),
-                        // Parts nobody asked for are read and ignored, as forms do.
-                        _ => {}
-                    }
-                }
-                None => {}
-            }
-        }
-        Ok(())
-    }
+    let read = receive::receive(
+        ctx,
+        &*store,
+        &object_key,
+        &meter,
+        &["category", "visibility", "tags", "metadata"],
+    )
     .await;
+    let (read, stored, mut fields) = match read {
+        Ok(r) => (Ok(()), r.stored, r.fields),
+        Err(e) => (Err(e), None, Default::default()),
+    };
+    let form = Form {
+        category: fields.remove("category"),
+        visibility: fields.remove("visibility"),
+        tags: fields.remove("tags"),
+        metadata: fields.remove("metadata"),
+    };
     let outcome = match (read, stored) {
         (Ok(()), Some(stored)) => commit(ctx, &storage, file_id, &object_key, stored, form).await,
         (Ok(()), None) => Err(ApiError::invalid_field("file", "a `file` part is required")),
@@ -111,62 +69,6 @@ pub async fn upload(ctx: &Ctx<'_>) -> ApiResult<File> {
         }
     }
     outcome
-}
-
-/// Streams the file part to storage: the first bytes are held back until the content type is
-/// sniffed from them, then everything goes out through the meter.
-async fn store_part(
-    store: &dyn ObjectStore,
-    key: &str,
-    mut field: multer::Field<'static>,
-    meter: &Meter,
-    filename: String,
-) -> ApiResult<Stored> {
-    let mut head = BytesMut::new();
-    let mut ended = false;
-    while head.len() < sniff::SNIFF_BYTES {
-        match field.chunk().await.map_err(malformed)? {
-            Some(chunk) => head.extend_from_slice(&chunk),
-            None => {
-                ended = true;
-                break;
-            }
-        }
-    }
-    let content_type = sniff::content_type(&head);
-    let head = head.freeze();
-    let first = futures_util::stream::once(async move { Ok::<Bytes, multer::Error>(head) });
-    let body: ByteStream = if ended {
-        meter.wrap(first)
-    } else {
-        meter.wrap(first.chain(field))
-    };
-    let put = store.put(key, body, None, &content_type).await;
-    match (put, meter.cutoff()) {
-        (_, Some(Cutoff::TooLarge)) => Err(ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!(
-                "the file is over the {}-byte upload limit",
-                meter.max_bytes()
-            ),
-        )),
-        (_, Some(Cutoff::OverQuota)) => Err(quota_exceeded()),
-        (Err(e), None) => Err(match e {
-            crate::ports::storage::StorageError::Body(m) => {
-                ApiError::bad_request(format!("the upload was cut short: {m}"))
-            }
-            other => ApiError::unavailable("the storage provider", other.to_string()),
-        }),
-        (Ok(_), None) => {
-            let (size, sha256) = meter.finish();
-            Ok(Stored {
-                filename,
-                content_type,
-                size,
-                sha256,
-            })
-        }
-    }
 }
 
 /// Validates the form, then writes everything in one transaction.
@@ -211,7 +113,7 @@ async fn commit(
     let tx = api.db().begin().await?;
     if !store::files::add_used(&*tx, storage.id, size).await? {
         let _ = tx.rollback().await;
-        return Err(quota_exceeded());
+        return Err(receive::quota_exceeded());
     }
     store::files::insert(
         &*tx,
@@ -315,41 +217,4 @@ fn parse_tags(checks: &mut Checks, raw: Option<&str>) -> Vec<String> {
         .map(str::to_string)
         .collect();
     tags::normalize(checks, "tags", &names).unwrap_or_default()
-}
-
-async fn read_text(mut field: multer::Field<'static>, name: &str) -> ApiResult<String> {
-    let mut text = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(malformed)? {
-        text.extend_from_slice(&chunk);
-        if text.len() > MAX_FIELD_BYTES {
-            return Err(ApiError::invalid_field(
-                name,
-                format!("must be at most {MAX_FIELD_BYTES} bytes"),
-            ));
-        }
-    }
-    String::from_utf8(text).map_err(|_| ApiError::invalid_field(name, "must be UTF-8 text"))
-}
-
-fn malformed(e: multer::Error) -> ApiError {
-    ApiError::bad_request(format!("malformed multipart body: {e}"))
-}
-
-fn quota_exceeded() -> ApiError {
-    ApiError::new(
-        ErrorCode::QuotaExceeded,
-        "the upload would pass the storage's quota; nothing was stored",
-    )
-}
-
-/// multer wants a `Send` stream. Natively ours is; on wasm32 nothing is (and there is one
-/// thread), so it is wrapped in `SendWrapper`, which checks that claim at run time.
-#[cfg(not(target_arch = "wasm32"))]
-fn sendable(stream: ByteStream) -> ByteStream {
-    stream
-}
-
-#[cfg(target_arch = "wasm32")]
-fn sendable(stream: ByteStream) -> send_wrapper::SendWrapper<ByteStream> {
-    send_wrapper::SendWrapper::new(stream)
 }
