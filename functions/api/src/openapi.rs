@@ -38,6 +38,8 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<files::AddTagsRequest>()
         .schema_from::<files::Tag>()
         .schema_from::<files::FileVersion>()
+        .schema_from::<files::CreateShareRequest>()
+        .schema_from::<files::Share>()
         .schema_from::<files::ProcessingJob>()
         .schema_from::<storages::Storage>()
         .schema_from::<storages::CreateStorageRequest>()

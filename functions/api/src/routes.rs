@@ -54,6 +54,12 @@ pub enum RouteId {
     FilesVersionList,
     FilesVersionDownload,
     FilesVersionRestore,
+    FilesSignedUrl,
+    FilesSignedContent,
+    SharesCreate,
+    SharesList,
+    SharesRevoke,
+    ShareDownload,
     StoragesList,
     StoragesCreate,
     StoragesUpdate,
@@ -419,6 +425,57 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("files")
     .responds(201, "FileVersion"),
     route(
+        R::FilesSignedUrl,
+        Method::GET,
+        "/api/v1/files/{id}/url",
+        User(Some(Permission::FilesDownload)),
+        "A signed download URL (?expires_in=SECONDS, default 3600, at most 7 days)",
+    )
+    .tag("files"),
+    route(
+        R::FilesSignedContent,
+        Method::GET,
+        "/api/v1/files/{id}/content",
+        Public,
+        "Download through a signed URL (version, expires, signature); any change gives 403",
+    )
+    .tag("files"),
+    route(
+        R::SharesCreate,
+        Method::POST,
+        "/api/v1/files/{id}/shares",
+        User(Some(Permission::FilesShare)),
+        "Create a share link (expires_at, max_downloads, password)",
+    )
+    .tag("files")
+    .request("CreateShareRequest")
+    .responds(201, "Share"),
+    route(
+        R::SharesList,
+        Method::GET,
+        "/api/v1/files/{id}/shares",
+        User(Some(Permission::FilesShare)),
+        "The file's share links (never their passwords)",
+    )
+    .tag("files")
+    .list_of("Share"),
+    route(
+        R::SharesRevoke,
+        Method::DELETE,
+        "/api/v1/shares/{id}",
+        User(Some(Permission::FilesShare)),
+        "Revoke a share link; its URL gives 404",
+    )
+    .tag("files"),
+    route(
+        R::ShareDownload,
+        Method::GET,
+        "/s/{token}",
+        Public,
+        "Download through a share link; password in X-Share-Password (401, counts nothing); expired or used up 410",
+    )
+    .tag("files"),
+    route(
         R::TagsList,
         Method::GET,
         "/api/v1/tags",
@@ -709,6 +766,12 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::FilesVersionList => files::versions(ctx).await,
         R::FilesVersionDownload => files::download_version(ctx).await,
         R::FilesVersionRestore => files::restore_version(ctx).await,
+        R::FilesSignedUrl => files::signed_url(ctx).await,
+        R::FilesSignedContent => files::signed_content(ctx).await,
+        R::SharesCreate => files::create_share(ctx).await,
+        R::SharesList => files::shares(ctx).await,
+        R::SharesRevoke => files::revoke_share(ctx).await,
+        R::ShareDownload => files::share_download(ctx).await,
         R::StoragesList => storages::list(ctx).await,
         R::StoragesCreate => storages::create(ctx).await,
         R::StoragesUpdate => storages::update(ctx).await,

@@ -121,3 +121,35 @@ pub struct FileVersion {
     /// When.
     pub created_at: DateTime<Utc>,
 }
+
+/// `POST /api/v1/files/:id/shares`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateShareRequest {
+    /// When the link stops working (in the future).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Downloads allowed, at least 1.
+    pub max_downloads: Option<i64>,
+    /// Asked for in `X-Share-Password` (8 to 128 characters); stored hashed (argon2id).
+    pub password: Option<String>,
+}
+
+/// A share link (its password never appears).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Share {
+    /// Id (for revoking).
+    pub id: Uuid,
+    /// The secret in the link.
+    pub token: String,
+    /// Path of the public download, `/s/{token}`.
+    pub url: String,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Downloads allowed.
+    pub max_downloads: Option<i64>,
+    /// Downloads so far.
+    pub download_count: i64,
+    /// Whether a password is asked for.
+    pub password_protected: bool,
+}

@@ -131,3 +131,48 @@ pub async fn restore_version(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     let n = version_param(ctx)?;
     Ok(Reply::created(&files::versions::restore(ctx, id, n).await?)?.into())
 }
+
+pub async fn signed_url(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    let expires_in = match ctx.req.query_param("expires_in") {
+        None => None,
+        Some(v) => Some(v.parse::<i64>().map_err(|_| {
+            ApiError::invalid_field("expires_in", "must be a whole number of seconds")
+        })?),
+    };
+    Ok(Reply::ok(&files::signed::issue(ctx, id, expires_in).await?)?.into())
+}
+
+pub async fn signed_content(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    // A malformed id is as forbidden as a wrong signature: the link was altered.
+    let id = ctx.param_id("id", "file").map_err(|_| {
+        ApiError::new(
+            shared::ErrorCode::Forbidden,
+            "the link is invalid or has expired",
+        )
+    })?;
+    files::signed::serve(ctx, id).await
+}
+
+pub async fn create_share(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    Ok(Reply::created(&files::shares::create(ctx, id, ctx.req.json()?).await?)?.into())
+}
+
+pub async fn shares(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    Ok(Reply::ok(&files::shares::list(ctx, id).await?)?.into())
+}
+
+pub async fn revoke_share(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "share")?;
+    files::shares::revoke(ctx, id).await?;
+    Ok(Reply::ok(&serde_json::json!({ "revoked": true }))?.into())
+}
+
+pub async fn share_download(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let token = ctx
+        .param("token")
+        .ok_or_else(|| ApiError::not_found("share"))?;
+    files::shares::download(ctx, token).await
+}

@@ -135,3 +135,41 @@ UPDATE files
 SELECT version, file_size, checksum_sha256, change_description, created_by, created_at
   FROM file_versions WHERE file_id = $1
  ORDER BY version DESC
+
+-- A file by id alone: for signed URLs and share links, whose signature or token is the
+-- authority (checked before this runs).
+-- name: FileGetAny
+SELECT f.id, f.account_id, f.storage_id, f.filename, f.content_type, f.file_size,
+       f.checksum_sha256, f.category, f.visibility, f.version, f.processing_status, f.metadata,
+       f.thumbnails, f.poster_key, f.created_at, f.updated_at, f.deleted_at,
+       coalesce((SELECT array_agg(t.name ORDER BY t.name)
+                   FROM file_tags ft JOIN tags t ON t.id = ft.tag_id
+                  WHERE ft.file_id = f.id), '{}') AS tags
+  FROM files f
+ WHERE f.id = $1 AND f.upload_state = 'stored'
+
+-- name: ShareInsert
+INSERT INTO file_shares (id, file_id, account_id, token_sha256, token, password_hash,
+                         expires_at, max_downloads, created_by, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+
+-- name: ShareList
+SELECT id, token, expires_at, max_downloads, download_count, password_hash IS NOT NULL AS password_protected
+  FROM file_shares WHERE file_id = $1 AND account_id = $2 AND revoked_at IS NULL
+ ORDER BY created_at, id
+
+-- name: ShareRevoke
+UPDATE file_shares SET revoked_at = $3
+ WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL
+
+-- name: ShareByToken
+SELECT s.id, s.file_id, s.password_hash, s.expires_at, s.max_downloads, s.download_count
+  FROM file_shares s
+ WHERE s.token_sha256 = $1 AND s.revoked_at IS NULL
+
+-- One download counted, unless the share is used up: the condition and the increment are one
+-- statement, so concurrent downloads never pass max_downloads.
+-- name: ShareCountDownload
+UPDATE file_shares SET download_count = download_count + 1
+ WHERE id = $1 AND (max_downloads IS NULL OR download_count < max_downloads)
+RETURNING download_count

@@ -167,6 +167,15 @@ pub async fn get(c: &dyn Conn, account: Uuid, id: Uuid) -> Result<Option<FileRow
         .transpose()
 }
 
+/// A stored file by id alone (signed URLs and shares: the caller proved access otherwise).
+pub async fn get_any(c: &dyn Conn, id: Uuid) -> Result<Option<FileRow>, DbError> {
+    query_opt(c, sql::FILE_GET_ANY, &[id.into()])
+        .await?
+        .as_ref()
+        .map(file_from_row)
+        .transpose()
+}
+
 /// What `list` filters on.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod files;
 pub mod roles;
 pub mod sessions;
+pub mod shares;
 pub mod storages;
 pub mod users;
 

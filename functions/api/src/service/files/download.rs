@@ -12,6 +12,7 @@ use crate::http::{Outcome, ResponseBody};
 use crate::ports::storage::{ByteRange, StorageError};
 use crate::service::storages;
 use crate::store;
+use crate::store::files::FileRow;
 
 /// A `Range` header as asked, before the file's size is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,11 +71,19 @@ pub fn resolve(ask: RangeAsk, size: u64) -> Result<ByteRange, Unsatisfiable> {
 /// Streams version `version` (the newest when `None`) of the caller's file.
 pub async fn download(ctx: &Ctx<'_>, id: Uuid, version: Option<i32>) -> ApiResult<Outcome> {
     let account = ctx.user()?.account_id;
-    let api = ctx.api;
-    let file = store::files::get(api.db(), account, id)
+    let file = store::files::get(ctx.api.db(), account, id)
         .await?
         .filter(|f| f.deleted_at.is_none())
         .ok_or_else(|| ApiError::not_found("file"))?;
+    serve(ctx, &file, version).await
+}
+
+/// Streams version `version` (the newest when `None`) of `file`, which the caller was allowed
+/// to see (a user of its account, a valid signed URL, a share link).
+pub async fn serve(ctx: &Ctx<'_>, file: &FileRow, version: Option<i32>) -> ApiResult<Outcome> {
+    let api = ctx.api;
+    let account = file.account_id;
+    let id = file.id;
     let version = version.unwrap_or(file.version);
     let object = store::files::version(api.db(), id, version)
         .await?

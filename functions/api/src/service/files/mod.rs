@@ -7,6 +7,8 @@
 //! - `tags`: tagging.
 //! - `versions`: new versions, the list, restoring an old one.
 //! - `receive`: reading a multipart upload into storage.
+//! - `signed`: signed download URLs.
+//! - `shares`: share links and their public download.
 //! - `meter`: the hashing, counting, limit-enforcing upload stream.
 //! - `names`: filename sanitizing and `Content-Disposition`.
 //! - `sniff`: content type and category from the bytes.
@@ -16,6 +18,8 @@ pub mod manage;
 pub mod meter;
 pub mod names;
 pub mod receive;
+pub mod shares;
+pub mod signed;
 pub mod sniff;
 pub mod tags;
 pub mod upload;
