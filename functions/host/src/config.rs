@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use powernode_api::RunawayPolicy;
+use powernode_api::{ApiConfig, RunawayPolicy};
 
 use crate::secrets::Secrets;
 
@@ -35,6 +35,8 @@ pub struct HostConfig {
     /// `POWERNODE_RUNAWAY_MAX_RUNS` (0: off), `POWERNODE_RUNAWAY_WINDOW_SECONDS`,
     /// `POWERNODE_RUNAWAY_DISABLE_SECONDS`; defaults 5 runs a minute, disabled 5 minutes.
     pub runaway: RunawayPolicy,
+    /// `POWERNODE_MAX_UPLOAD_BYTES`: the largest uploaded file (default 5 GiB).
+    pub max_upload_bytes: u64,
 }
 
 /// The built-in consumers of `powernode serve`.
@@ -98,6 +100,10 @@ impl HostConfig {
         };
         Ok(Self {
             runaway,
+            max_upload_bytes: number(
+                "POWERNODE_MAX_UPLOAD_BYTES",
+                ApiConfig::new(Vec::new(), Vec::new()).max_upload_bytes,
+            )?,
             http_addr,
             data_dir,
             database_url,

@@ -73,6 +73,7 @@ fn api_with(
         config.secrets.worker_service_token.clone().into_bytes(),
     );
     api_config.runaway = config.runaway;
+    api_config.max_upload_bytes = config.max_upload_bytes;
     api_config.encryption_key = Some(CredentialKey::from_secret(
         config.secrets.encryption_key.as_bytes(),
     ));

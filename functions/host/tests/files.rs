@@ -302,6 +302,35 @@ async fn hostile_names_are_defused_and_bad_bodies_store_nothing() {
 }
 
 #[tokio::test]
+async fn an_upload_past_the_size_limit_is_413_and_stores_nothing() {
+    if common::native_only("the external runtime's upload limit is its configuration") {
+        return;
+    }
+    let p = Platform::start_with(common::Options {
+        max_upload_bytes: Some(10_000),
+        ..common::Options::default()
+    })
+    .await;
+    let owner = p.register("owner@example.com").await;
+    let (status, body) = upload(&p, &owner, &[], ("big.png", "image/png", &png(20_000))).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["code"], "payload_too_large");
+    let (status, _) = upload(&p, &owner, &[], ("fits.png", "image/png", &png(9_000))).await;
+    assert_eq!(status, 201);
+    let used: i64 =
+        p.db.query_one("SELECT used_bytes FROM storages", &[])
+            .await
+            .expect("storage")
+            .get(0);
+    assert_eq!(
+        used,
+        png(9_000).len() as i64,
+        "the refused upload left nothing"
+    );
+    p.stop().await;
+}
+
+#[tokio::test]
 async fn quotas_refuse_uploads_that_would_pass_them() {
     let p = Platform::start().await;
     let owner = p.register("owner@example.com").await;

@@ -74,6 +74,8 @@ impl Settings {
             secret("JWT_SECRET")?.into_bytes(),
             secret("WORKER_SERVICE_TOKEN")?.into_bytes(),
         );
+        config.max_upload_bytes =
+            number(var("POWERNODE_MAX_UPLOAD_BYTES"), config.max_upload_bytes);
         config.encryption_key = secret("POWERNODE_ENCRYPTION_KEY")
             .ok()
             .map(|k| CredentialKey::from_secret(k.as_bytes()));

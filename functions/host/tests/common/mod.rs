@@ -32,6 +32,9 @@ fn required(name: &str) -> String {
     })
 }
 
+/// The hosts' default upload limit (5 GiB), as `HostConfig` reads it without the variable.
+const DEFAULT_MAX_UPLOAD: u64 = 5 * 1024 * 1024 * 1024;
+
 /// Where the API under test runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Runtime {
@@ -136,6 +139,8 @@ pub struct Options {
     pub redis_url: Option<String>,
     /// Runaway detection; the default policy unless given.
     pub runaway: Option<powernode_api::RunawayPolicy>,
+    /// The upload limit (natively only: an external runtime has its own configuration).
+    pub max_upload_bytes: Option<u64>,
     pub admin: Option<(String, String)>,
     pub consumers: bool,
 }
@@ -187,6 +192,7 @@ impl Platform {
                 .consumers
                 .then(powernode_host::config::ConsumerSettings::default),
             runaway: options.runaway.unwrap_or_default(),
+            max_upload_bytes: options.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD),
         };
         let running = powernode_host::start(config.clone())
             .await
@@ -241,6 +247,7 @@ impl Platform {
             admin: options.admin.clone(),
             consumers: None,
             runaway: external_runaway_policy(),
+            max_upload_bytes: DEFAULT_MAX_UPLOAD,
         };
         let api = powernode_host::build_api(&config)
             .await
