@@ -777,7 +777,7 @@ async fn the_factory_builds_s3_and_gcs_stores() {
         Some(StorageError::InvalidConfig(msg)) if msg.contains("access_key_id")
     ));
     assert!(matches!(
-        providers.build(id, "azure", &json!({})).await.err(),
+        providers.build(id, "ftp", &json!({})).await.err(),
         Some(StorageError::Unsupported(_))
     ));
 }
