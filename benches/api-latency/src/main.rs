@@ -31,7 +31,11 @@ struct Cli {
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let last = sorted.len().saturating_sub(1);
     // p in [0, 1]; the rank is a small index.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let rank = ((last as f64) * p).round() as usize;
     sorted.get(rank).copied().unwrap_or_default()
 }
@@ -66,7 +70,11 @@ async fn main() -> Result<()> {
             let body = response.bytes().await?;
             let took = started.elapsed();
             if !status.is_success() {
-                bail!("{} answered {status}: {}", targets[t].0, String::from_utf8_lossy(&body));
+                bail!(
+                    "{} answered {status}: {}",
+                    targets[t].0,
+                    String::from_utf8_lossy(&body)
+                );
             }
             // Every runtime must answer the same amount of data, or the race is not fair.
             let rows = serde_json::from_slice::<serde_json::Value>(&body)?["data"]
@@ -87,7 +95,10 @@ async fn main() -> Result<()> {
         "GET {} ({rows} rows), {} requests each, alternating\n",
         cli.path, cli.requests
     );
-    println!("| runtime | p50 ms | p90 ms | mean ms | p50 vs {} |", targets[0].0);
+    println!(
+        "| runtime | p50 ms | p90 ms | mean ms | p50 vs {} |",
+        targets[0].0
+    );
     println!("|---|---|---|---|---|");
     let mut reference = None;
     for ((label, _), mut s) in targets.iter().zip(samples) {

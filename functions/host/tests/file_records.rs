@@ -4,40 +4,10 @@
 
 mod common;
 
+use common::files::{png, upload_ok};
 use common::{Platform, Session};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-fn png(len: usize) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    bytes.extend((0..len).map(|i| (i * 13 % 251) as u8));
-    bytes
-}
-
-/// Uploads `bytes` as `name` with optional tags; returns the file.
-async fn upload(p: &Platform, who: &Session, name: &str, bytes: &[u8], tags: &str) -> Value {
-    let boundary = "records-boundary-31c";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"tags\"\r\n\r\n{tags}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let r = p
-        .http
-        .post(format!("{}/api/v1/files/upload", p.base))
-        .bearer_auth(&who.access)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("the API answers");
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.expect("json")["data"].clone()
-}
 
 async fn call(p: &Platform, m: Method, path: &str, who: &Session, body: Value) -> common::Resp {
     p.send(m, path, Some(&who.access), Some(body)).await
@@ -55,7 +25,7 @@ async fn edits_merge_metadata_and_sanitize_names() {
     let p = Platform::start().await;
     let owner = p.register("owner@example.com").await;
     let stranger = p.register("stranger@example.com").await;
-    let file = upload(&p, &owner, "a.png", &png(10), "").await;
+    let file = upload_ok(&p, &owner, "a.png", &png(10), &[]).await;
     let id = file["id"].as_str().expect("id");
     let path = format!("/api/v1/files/{id}");
     let first = call(
@@ -108,7 +78,7 @@ async fn soft_delete_restore_and_permanent_delete() {
     let p = Platform::start().await;
     let owner = p.register("owner@example.com").await;
     let bytes = png(5000);
-    let file = upload(&p, &owner, "keep.png", &bytes, "").await;
+    let file = upload_ok(&p, &owner, "keep.png", &bytes, &[]).await;
     let id = file["id"].as_str().expect("id").to_string();
     assert_eq!(used_bytes(&p, &owner).await, bytes.len() as i64);
 
@@ -204,8 +174,8 @@ async fn tags_are_normalized_counted_and_removed() {
     let p = Platform::start().await;
     let owner = p.register("owner@example.com").await;
     let viewer = p.add_user(&owner, "viewer@example.com", "viewer").await;
-    let a = upload(&p, &owner, "a.png", &png(5), "work").await;
-    let b = upload(&p, &owner, "b.png", &png(6), "").await;
+    let a = upload_ok(&p, &owner, "a.png", &png(5), &[("tags", "work")]).await;
+    let b = upload_ok(&p, &owner, "b.png", &png(6), &[]).await;
     let (a, b) = (a["id"].as_str().expect("id"), b["id"].as_str().expect("id"));
     let tagged = call(
         &p,
@@ -278,7 +248,7 @@ async fn processing_jobs_are_listed_and_queued_again() {
     let p = Platform::start().await;
     let owner = p.register("owner@example.com").await;
     let stranger = p.register("stranger@example.com").await;
-    let file = upload(&p, &owner, "a.png", &png(5), "").await;
+    let file = upload_ok(&p, &owner, "a.png", &png(5), &[]).await;
     let id = file["id"].as_str().expect("id");
     let jobs = p
         .get(

@@ -6,39 +6,14 @@ mod common;
 
 use std::time::Duration;
 
+use common::files::{png, upload_ok};
 use common::{Platform, Session};
-use serde_json::{Value, json};
-
-fn png(len: usize) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    bytes.extend((0..len).map(|i| (i * 19 % 251) as u8));
-    bytes
-}
 
 async fn upload(p: &Platform, who: &Session, bytes: &[u8]) -> String {
-    let boundary = "sharing-boundary-5e2";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"shared.png\"\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let r = p
-        .http
-        .post(format!("{}/api/v1/files/upload", p.base))
-        .bearer_auth(&who.access)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("the API answers");
-    assert_eq!(r.status(), 201);
-    let v: Value = r.json().await.expect("json");
-    v["data"]["id"].as_str().expect("id").to_string()
+    let file = upload_ok(p, who, "shared.png", bytes, &[]).await;
+    file["id"].as_str().expect("id").to_string()
 }
+use serde_json::json;
 
 /// GETs `path` on the API with no token, optionally a share password.
 async fn anonymous(p: &Platform, path: &str, password: Option<&str>) -> (u16, Vec<u8>) {

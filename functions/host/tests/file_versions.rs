@@ -4,50 +4,17 @@
 
 mod common;
 
+use common::files::{multipart, png, post_form};
 use common::{Platform, Session};
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-fn png(len: usize) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    bytes.extend((0..len).map(|i| (i * 17 % 251) as u8));
-    bytes
-}
-
+/// A version's form: the file, and a change description when given.
 fn form(name: &str, bytes: &[u8], description: Option<&str>) -> (String, Vec<u8>) {
-    let boundary = "versions-boundary-91a";
-    let mut body = Vec::new();
-    if let Some(d) = description {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"change_description\"\r\n\r\n{d}\r\n").as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n").as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    let fields: Vec<(&str, &str)> = description
+        .map(|d| vec![("change_description", d)])
+        .unwrap_or_default();
+    multipart(&fields, Some((name, "application/octet-stream", bytes)))
 }
-
-async fn post_form(
-    p: &Platform,
-    who: &Session,
-    path: &str,
-    form: (String, Vec<u8>),
-) -> (u16, Value) {
-    let r = p
-        .http
-        .post(format!("{}{path}", p.base))
-        .bearer_auth(&who.access)
-        .header("content-type", form.0)
-        .body(form.1)
-        .send()
-        .await
-        .expect("the API answers");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
+use sha2::{Digest, Sha256};
 
 async fn bytes_of(p: &Platform, who: &Session, path: &str) -> (u16, Vec<u8>) {
     let r = p

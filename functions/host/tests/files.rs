@@ -5,42 +5,10 @@
 
 mod common;
 
+use common::files::{multipart, png, post_form};
 use common::{Platform, Session};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-
-/// A PNG by its signature (what sniffing reads), then `len` more deterministic bytes.
-fn png(len: usize) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    bytes.extend((0..len).map(|i| (i * 7 % 251) as u8));
-    bytes
-}
-
-/// A multipart body: text fields, then the file part with the given filename and claimed type.
-fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
-    let boundary = "powernode-test-boundary-7d1f";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    if let Some((filename, claimed, bytes)) = file {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {claimed}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
 
 async fn upload_raw(
     p: &Platform,
@@ -64,10 +32,13 @@ async fn upload(
     fields: &[(&str, &str)],
     file: (&str, &str, &[u8]),
 ) -> (u16, Value) {
-    let (ct, body) = multipart(fields, Some(file));
-    let r = upload_raw(p, who, &ct, body).await;
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    post_form(
+        p,
+        who,
+        "/api/v1/files/upload",
+        multipart(fields, Some(file)),
+    )
+    .await
 }
 
 async fn download(

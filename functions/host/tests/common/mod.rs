@@ -12,6 +12,8 @@
 //! directly (maintenance `run_once`, enqueue inside a transaction, seeding an admin).
 #![allow(dead_code)]
 
+pub mod files;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
