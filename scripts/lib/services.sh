@@ -166,6 +166,28 @@ pn_install_redis() {
   pn__apt_install redis-server
 }
 
+# ffmpeg/ffprobe for media-runner (video probe, poster frames) and its tests, which generate clips
+# with ffmpeg's lavfi sources; exiftool is the reference the EXIF tests' expected values came
+# from. One apt step, and only when something is missing.
+pn_install_media_tools() {
+  local pkgs=()
+  command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || pkgs+=(ffmpeg)
+  command -v exiftool >/dev/null || pkgs+=(libimage-exiftool-perl)
+  ((${#pkgs[@]} == 0)) || pn__apt_install "${pkgs[@]}"
+}
+
+# ImageMagick 6, a peer of the thumbnail benchmark. Checked by Debian's own binary name, not
+# `convert`: a `convert` on PATH may be another program (GraphicsMagick, or a stand-in script in
+# /usr/local/bin), and ImageMagick 7 names it `magick`. Prints the path of IM6's convert.
+pn_install_imagemagick6() {
+  local bin
+  bin=$(command -v convert-im6.q16) || { pn__apt_install imagemagick && bin=$(command -v convert-im6.q16); } ||
+    { pn_die "ImageMagick 6 (convert-im6.q16) is not installed"; return 1; }
+  "$bin" -version | grep -q '^Version: ImageMagick 6\.' ||
+    { pn_die "$bin is not ImageMagick 6"; return 1; }
+  printf '%s\n' "$bin"
+}
+
 # `timeout`: redis-cli waits forever for a reply when something else holds the port.
 pn__redis_up() { [[ "$(timeout 1 redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" == PONG ]]; }
 
