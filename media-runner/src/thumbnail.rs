@@ -8,7 +8,6 @@ use std::path::Path;
 
 use fast_image_resize::images::Image;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, PngEncoder};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageEncoder, RgbImage, RgbaImage};
@@ -190,12 +189,15 @@ fn encode(
         .write_image(image.as_bytes(), width, height, image.color().into())?;
         "image/png"
     } else {
-        JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY).write_image(
-            image.as_bytes(),
-            width,
-            height,
-            image.color().into(),
-        )?;
+        // 4:2:0 chroma subsampling, which the encoder picks below quality 90.
+        let (Ok(w16), Ok(h16)) = (u16::try_from(width), u16::try_from(height)) else {
+            return Err(ImageError::Encode(format!(
+                "{width}x{height} is too large for JPEG"
+            )));
+        };
+        jpeg_encoder::Encoder::new(&mut bytes, JPEG_QUALITY)
+            .encode(image.as_bytes(), w16, h16, jpeg_encoder::ColorType::Rgb)
+            .map_err(|e| ImageError::Encode(e.to_string()))?;
         "image/jpeg"
     };
     Ok(Thumbnail {
