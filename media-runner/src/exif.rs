@@ -78,7 +78,13 @@ fn parse(bytes: &[u8]) -> Option<exif::Exif> {
     // Keep what could be read from EXIF that is partly broken (a bad offset in one IFD
     // should not lose the make and model in another).
     reader.continue_on_error(true);
-    match reader.read_from_container(&mut Cursor::new(bytes)) {
+    // EXIF is optional, so even a parser panic on hostile data only means "no EXIF".
+    let read = std::panic::catch_unwind(|| reader.read_from_container(&mut Cursor::new(bytes)));
+    let Ok(read) = read else {
+        tracing::warn!("the EXIF parser panicked; ignoring the EXIF");
+        return None;
+    };
+    match read {
         Ok(exif) => Some(exif),
         Err(e) => match e.distill_partial_result(|errors| {
             tracing::debug!(
