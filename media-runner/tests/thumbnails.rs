@@ -338,3 +338,73 @@ fn the_file_size_limit_is_checked_before_reading() {
         "got {err:?}"
     );
 }
+
+#[test]
+fn progressive_grey_and_cmyk_jpegs_are_thumbnailed() {
+    // A 1200x800 picture, left half red, right half blue, in the JPEG variants cameras and
+    // print workflows produce: progressive, greyscale, and Adobe CMYK (decoded by the general
+    // decoder, since the reduced-scale one gives no CMYK conversion).
+    let (w, h) = (1200u16, 800u16);
+    let rgb: Vec<u8> = (0..usize::from(w) * usize::from(h))
+        .flat_map(|i| {
+            if i % usize::from(w) < usize::from(w) / 2 {
+                [220, 20, 20]
+            } else {
+                [20, 20, 220]
+            }
+        })
+        .collect();
+    let encode = |data: &[u8], color: jpeg_encoder::ColorType, progressive: bool| {
+        let mut out = Vec::new();
+        let mut enc = jpeg_encoder::Encoder::new(&mut out, 90);
+        enc.set_progressive(progressive);
+        enc.encode(data, w, h, color).expect("encode test JPEG");
+        out
+    };
+    let grey: Vec<u8> = rgb
+        .chunks_exact(3)
+        .map(|p| if p[0] > p[2] { 200 } else { 40 })
+        .collect();
+    let cmyk: Vec<u8> = rgb
+        .chunks_exact(3)
+        .flat_map(|p| [255 - p[0], 255 - p[1], 255 - p[2], 0])
+        .collect();
+    for (name, jpeg, left, right) in [
+        (
+            "progressive",
+            encode(&rgb, jpeg_encoder::ColorType::Rgb, true),
+            [220, 20, 20],
+            [20, 20, 220],
+        ),
+        (
+            "greyscale",
+            encode(&grey, jpeg_encoder::ColorType::Luma, false),
+            [200, 200, 200],
+            [40, 40, 40],
+        ),
+        (
+            "cmyk",
+            encode(&cmyk, jpeg_encoder::ColorType::Cmyk, false),
+            [220, 20, 20],
+            [20, 20, 220],
+        ),
+    ] {
+        let thumbs =
+            thumbnails(&jpeg, &Limits::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let big = decode(&thumbs[2]).to_rgb8();
+        assert_eq!((big.width(), big.height()), (600, 400), "{name}");
+        for (x, want) in [(100, left), (500, right)] {
+            let got = big.get_pixel(x, 200).0;
+            let off = got
+                .iter()
+                .zip(want)
+                .map(|(a, b)| a.abs_diff(b))
+                .max()
+                .unwrap_or(0);
+            assert!(
+                off < 30,
+                "{name}: pixel at x={x} is {got:?}, expected about {want:?}"
+            );
+        }
+    }
+}
