@@ -86,12 +86,11 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, ImageError> 
     })
 }
 
+/// Images are read whole into memory: [`Limits::in_memory_limit`] applies.
 pub(crate) fn check_file_size(bytes: u64, limits: &Limits) -> Result<(), ImageError> {
-    if bytes > limits.max_file_bytes {
-        return Err(ImageError::FileTooLarge {
-            bytes,
-            limit: limits.max_file_bytes,
-        });
+    let limit = limits.in_memory_limit();
+    if bytes > limit {
+        return Err(ImageError::FileTooLarge { bytes, limit });
     }
     Ok(())
 }

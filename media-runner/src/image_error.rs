@@ -4,7 +4,7 @@
 /// processing job's error message, so it names the cause in plain words.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    /// The file is larger than `Limits::max_file_bytes`.
+    /// The file is larger than `Limits::in_memory_limit()`.
     #[error("the file is {bytes} bytes, over the limit of {limit} bytes")]
     FileTooLarge { bytes: u64, limit: u64 },
     /// The header claims more pixels than `Limits::max_pixels` (a decompression bomb, or

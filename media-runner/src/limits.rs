@@ -6,9 +6,12 @@ use std::time::Duration;
 /// Largest image accepted, in pixels (width × height), checked from the header before decoding.
 /// 100 MP is above any phone or consumer camera; a decoded RGBA image of that size is 400 MB.
 pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
-/// Largest file accepted, in bytes (2 GiB: a long phone video; images are read into memory,
-/// and `max_pixels` bounds what decoding them can cost).
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// Largest file accepted, in bytes: 5 GiB, the API's default upload limit (a long video;
+/// ffprobe and ffmpeg stream it from disk).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+/// Largest image or PDF accepted, in bytes: those are read whole into memory. 512 MiB is
+/// above any camera's file and most scanned PDFs.
+pub const DEFAULT_MAX_IN_MEMORY_BYTES: u64 = 512 * 1024 * 1024;
 /// Wall-clock limit for one ffprobe or ffmpeg run; the child is killed when it passes.
 pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -18,8 +21,10 @@ pub struct Limits {
     /// Largest image accepted, in pixels (width × height); larger ones are refused before
     /// any pixel is decoded (decompression bombs claim huge dimensions in a tiny file).
     pub max_pixels: u64,
-    /// Largest input file accepted, in bytes.
+    /// Largest input file accepted, in bytes, checked before reading it.
     pub max_file_bytes: u64,
+    /// Largest image or PDF accepted, in bytes: they are read whole into memory.
+    pub max_in_memory_bytes: u64,
     /// Wall-clock limit for each external tool run (ffprobe, ffmpeg).
     pub tool_timeout: Duration,
 }
@@ -29,7 +34,16 @@ impl Default for Limits {
         Self {
             max_pixels: DEFAULT_MAX_PIXELS,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_in_memory_bytes: DEFAULT_MAX_IN_MEMORY_BYTES,
             tool_timeout: DEFAULT_TOOL_TIMEOUT,
         }
+    }
+}
+
+impl Limits {
+    /// The size limit for files read whole into memory (images, PDFs): the smaller of
+    /// `max_file_bytes` and `max_in_memory_bytes`.
+    pub fn in_memory_limit(&self) -> u64 {
+        self.max_file_bytes.min(self.max_in_memory_bytes)
     }
 }

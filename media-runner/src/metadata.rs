@@ -94,7 +94,7 @@ pub fn image_metadata(bytes: &[u8], limits: &Limits) -> Result<ImageMetadata, Im
 }
 
 /// The metadata of the file at `path`. Images and PDFs are read into memory (within
-/// `limits.max_file_bytes`) on a blocking thread; video and audio go through ffprobe.
+/// `limits.in_memory_limit()`) on a blocking thread; video and audio go through ffprobe.
 pub async fn extract(path: &Path, limits: &Limits) -> Result<FileMetadata, MediaError> {
     let bytes = tokio::fs::metadata(path).await?.len();
     if bytes > limits.max_file_bytes {
@@ -121,7 +121,7 @@ async fn details(path: &Path, mime_type: &str, limits: &Limits) -> Result<Detail
             let path = path.to_owned();
             blocking(move || {
                 Ok(Details::Image(image_metadata(
-                    &std::fs::read(path)?,
+                    &read_in_memory(&path, &limits)?,
                     &limits,
                 )?))
             })
@@ -131,7 +131,7 @@ async fn details(path: &Path, mime_type: &str, limits: &Limits) -> Result<Detail
             let path = path.to_owned();
             blocking(move || {
                 Ok(Details::Pdf(pdf::pdf_metadata(
-                    &std::fs::read(path)?,
+                    &read_in_memory(&path, &limits)?,
                     &limits,
                 )?))
             })
@@ -143,6 +143,17 @@ async fn details(path: &Path, mime_type: &str, limits: &Limits) -> Result<Detail
         }),
         Kind::Other => Ok(Details::Other {}),
     }
+}
+
+/// Reads a file that is processed in memory (an image, a PDF), refusing it first when it is
+/// over [`Limits::in_memory_limit`].
+pub(crate) fn read_in_memory(path: &Path, limits: &Limits) -> Result<Vec<u8>, MediaError> {
+    let bytes = std::fs::metadata(path)?.len();
+    let limit = limits.in_memory_limit();
+    if bytes > limit {
+        return Err(MediaError::FileTooLarge { bytes, limit });
+    }
+    Ok(std::fs::read(path)?)
 }
 
 /// Runs CPU- or disk-bound work off the async threads.

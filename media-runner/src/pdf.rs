@@ -32,11 +32,9 @@ pub enum PdfError {
 /// Page count, title and author of a PDF. Blank titles and authors count as absent.
 pub fn pdf_metadata(bytes: &[u8], limits: &Limits) -> Result<PdfMetadata, PdfError> {
     let len = bytes.len() as u64;
-    if len > limits.max_file_bytes {
-        return Err(PdfError::FileTooLarge {
-            bytes: len,
-            limit: limits.max_file_bytes,
-        });
+    let limit = limits.in_memory_limit();
+    if len > limit {
+        return Err(PdfError::FileTooLarge { bytes: len, limit });
     }
     let loaded = std::panic::catch_unwind(|| lopdf::Document::load_metadata_mem(bytes)).map_err(
         |payload| {

@@ -74,7 +74,7 @@ pub async fn process_file(path: &Path, limits: &Limits) -> Result<ProcessedFile,
         Kind::Image => {
             let owned = path.to_owned();
             let (meta, thumbs) = blocking(move || {
-                let data = std::fs::read(owned)?;
+                let data = metadata::read_in_memory(&owned, &limits)?;
                 let meta = metadata::image_metadata(&data, &limits)?;
                 Ok((meta, thumbnail::thumbnails(&data, &limits)?))
             })

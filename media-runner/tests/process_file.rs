@@ -75,4 +75,24 @@ async fn each_kind_of_file_gets_its_processing() {
         "{}",
         err.message()
     );
+
+    // Images are read into memory, videos streamed by ffmpeg: a small in-memory limit refuses
+    // the photo before reading it and leaves the video alone.
+    let small = Limits {
+        max_in_memory_bytes: 1_000,
+        ..Limits::default()
+    };
+    let err = process_file(&common::sample("jpg/gps/DSCN0010.jpg"), &small)
+        .await
+        .expect_err("photo over the limit");
+    assert_eq!((err.code(), err.is_retryable()), ("file-too-large", false));
+    assert!(
+        err.message()
+            .contains("161713 bytes, over the limit of 1000 bytes"),
+        "{}",
+        err.message()
+    );
+    process_file(&video, &small)
+        .await
+        .expect("the video is not read into memory");
 }
