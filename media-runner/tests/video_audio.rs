@@ -78,6 +78,37 @@ async fn a_video_is_probed_and_gets_a_poster() {
 }
 
 #[tokio::test]
+async fn a_portrait_phone_video_gets_a_portrait_poster() {
+    // Phones store portrait video landscape with a 90° display matrix.
+    let dir = TempDir::new("rotated");
+    let stored = mp4(&dir, "stored.mp4", "640x360", 2);
+    let rotated = dir.path("rotated.mp4");
+    ffmpeg(&[
+        "-i",
+        stored.to_str().expect("utf-8"),
+        "-c",
+        "copy",
+        "-metadata:s:v",
+        "rotate=90",
+        rotated.to_str().expect("utf-8"),
+    ]);
+    let limits = Limits::default();
+    let MediaInfo::Video(v) = probe(&rotated, &limits).await.expect("probe") else {
+        panic!("not a video")
+    };
+    assert_eq!((v.width, v.height), (360, 640));
+    let poster = poster_frame(&rotated, v.duration_seconds, &limits)
+        .await
+        .expect("poster");
+    assert!(
+        (337..=338).contains(&poster.width) && poster.height == 600,
+        "{}x{}",
+        poster.width,
+        poster.height
+    );
+}
+
+#[tokio::test]
 async fn small_and_very_short_videos() {
     let dir = TempDir::new("short");
     // 320x240, under a second: not upscaled, first frame.
