@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod files;
+pub mod providers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
