@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod files;
+pub mod media;
 pub mod providers;
 
 use std::net::SocketAddr;
