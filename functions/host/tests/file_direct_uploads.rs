@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::files::{png, processing_jobs, send_bytes};
+use common::files::{png, processing_jobs, send_bytes, send_to_upload_url};
 use common::{Platform, Resp, Session};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -15,29 +15,8 @@ async fn start(p: &Platform, who: &Session, body: Value) -> Resp {
         .await
 }
 
-/// Sends `bytes` to an upload's URL the way a client does: its method and headers.
 async fn send(p: &Platform, upload: &Value, bytes: Vec<u8>) -> Resp {
-    let url = upload["upload_url"].as_str().expect("upload_url");
-    let method = upload["upload_method"].as_str().expect("upload_method");
-    let headers: Vec<(String, String)> = upload["upload_headers"]
-        .as_object()
-        .expect("upload_headers")
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-        .collect();
-    let headers: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    send_bytes(
-        p,
-        Method::from_bytes(method.as_bytes()).expect("a method"),
-        url,
-        None,
-        &headers,
-        bytes,
-    )
-    .await
+    send_to_upload_url(p, upload, bytes).await
 }
 
 async fn complete(p: &Platform, who: &Session, id: &str) -> Resp {

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::files::{multipart, png, post_form, send_bytes, upload_ok};
+use common::files::{multipart, png, post_form, send_bytes, send_to_upload_url, upload_ok};
 use common::providers::{azure_configuration, s3_configuration};
 use common::{Platform, Session};
 use reqwest::Method;
@@ -101,26 +101,7 @@ async fn files_work_on(provider_type: &str, configuration: Value) {
         url.starts_with("http"),
         "a provider URL, not the API's: {url}"
     );
-    let headers: Vec<(String, String)> = upload["upload_headers"]
-        .as_object()
-        .expect("headers")
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-        .collect();
-    let headers: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let method = upload["upload_method"].as_str().expect("method");
-    let sent = send_bytes(
-        &p,
-        Method::from_bytes(method.as_bytes()).expect("method"),
-        url,
-        None,
-        &headers,
-        small.clone(),
-    )
-    .await;
+    let sent = send_to_upload_url(&p, &upload, small.clone()).await;
     assert!(
         sent.status < 300,
         "the provider takes the bytes: {} {}",

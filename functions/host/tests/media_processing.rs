@@ -86,35 +86,14 @@ async fn images_video_and_audio_are_processed_end_to_end() {
     let wait = Duration::from_secs(90);
 
     let canon = upload_ok(&p, &owner, "canon.jpg", &sample("jpg/Canon_40D.jpg"), &[]).await;
-    let png = ffmpeg_make(
-        "a.png",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=800x600",
-            "-frames:v",
-            "1",
-        ],
-    );
+    let png = ffmpeg_make("a.png", "testsrc=size=800x600", &["-frames:v", "1"]);
     let png = upload_ok(&p, &owner, "chart.png", &png, &[]).await;
-    let gif = ffmpeg_make(
-        "a.gif",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x200:rate=5:duration=1",
-        ],
-    );
+    let gif = ffmpeg_make("a.gif", "testsrc=size=320x200:rate=5:duration=1", &[]);
     let gif = upload_ok(&p, &owner, "moving.gif", &gif, &[]).await;
     let mp4 = ffmpeg_make(
         "a.mp4",
+        "testsrc=duration=3:size=640x360:rate=25",
         &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=duration=3:size=640x360:rate=25",
             "-f",
             "lavfi",
             "-i",
@@ -131,16 +110,8 @@ async fn images_video_and_audio_are_processed_end_to_end() {
     let mp4 = upload_ok(&p, &owner, "clip.mp4", &mp4, &[]).await;
     let wav = ffmpeg_make(
         "a.wav",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:duration=2",
-            "-ac",
-            "2",
-            "-ar",
-            "44100",
-        ],
+        "sine=frequency=440:duration=2",
+        &["-ac", "2", "-ar", "44100"],
     );
     let wav = upload_ok(&p, &owner, "tone.wav", &wav, &[]).await;
 
@@ -240,29 +211,11 @@ async fn broken_files_fail_with_a_message_and_the_runner_keeps_serving() {
     let corrupt = upload_ok(&p, &owner, "broken.jpg", &sample("jpg/corrupted.jpg"), &[]).await;
     let mp4 = ffmpeg_make(
         "a.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=duration=4:size=320x240:rate=25",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-        ],
+        "testsrc=duration=4:size=320x240:rate=25",
+        &["-c:v", "libx264", "-pix_fmt", "yuv420p"],
     );
     let truncated = upload_ok(&p, &owner, "cut.mp4", &mp4[..mp4.len() / 2], &[]).await;
-    let fine = ffmpeg_make(
-        "ok.png",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=200x100",
-            "-frames:v",
-            "1",
-        ],
-    );
+    let fine = ffmpeg_make("ok.png", "testsrc=size=200x100", &["-frames:v", "1"]);
     let fine = upload_ok(&p, &owner, "fine.png", &fine, &[]).await;
 
     for broken in [&corrupt, &truncated] {
@@ -308,17 +261,7 @@ async fn a_runner_killed_mid_job_leaves_its_job_to_be_delivered_again() {
     let lease = 5;
     let runner = Runner::start(&p, lease);
     // Big enough that processing takes a moment: a 48-megapixel PNG decodes in full.
-    let big = ffmpeg_make(
-        "big.png",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=8000x6000",
-            "-frames:v",
-            "1",
-        ],
-    );
+    let big = ffmpeg_make("big.png", "testsrc2=size=8000x6000", &["-frames:v", "1"]);
     let file = upload_ok(&p, &owner, "big.png", &big, &[]).await;
     let id = file["id"].as_str().expect("id").to_string();
     let thumb_job = processing_jobs(&p, &owner, &id)

@@ -117,3 +117,22 @@ pub async fn processing_jobs(p: &Platform, who: &Session, file: &str) -> Vec<(St
         })
         .collect()
 }
+
+/// Sends `bytes` to a direct upload's URL the way a client does: with its method and every
+/// header it names (`upload` is the answer of `POST /api/v1/files/uploads`).
+pub async fn send_to_upload_url(p: &Platform, upload: &Value, bytes: Vec<u8>) -> super::Resp {
+    let url = upload["upload_url"].as_str().expect("upload_url");
+    let method = upload["upload_method"].as_str().expect("upload_method");
+    let headers: Vec<(String, String)> = upload["upload_headers"]
+        .as_object()
+        .expect("upload_headers")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+    send_bytes(p, method, url, None, &headers, bytes).await
+}

@@ -135,17 +135,27 @@ pub fn sample(rel: &str) -> Vec<u8> {
     })
 }
 
-/// A file made by ffmpeg from lavfi sources: `args` between the inputs and the output name.
-pub fn ffmpeg_make(name: &str, args: &[&str]) -> Vec<u8> {
+/// A file made by ffmpeg from the lavfi `source` (e.g. `testsrc=size=640x480`), with `args`
+/// (more inputs, codecs) before the output name.
+pub fn ffmpeg_make(name: &str, source: &str, args: &[&str]) -> Vec<u8> {
     let dir = TempDir::new();
     let out = dir.0.join(name);
     let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            source,
+        ])
         .args(args)
         .arg(&out)
         .status()
         .expect("ffmpeg runs (./scripts/test installs it: pn_install_media_tools)");
-    assert!(status.success(), "ffmpeg {args:?} failed");
+    assert!(status.success(), "ffmpeg {source} {args:?} failed");
     std::fs::read(&out).expect("ffmpeg's output")
 }
 
