@@ -107,6 +107,17 @@ impl BackendApiClient {
         }
     }
 
+    /// A current service token, for callers that reach worker routes this client has no
+    /// method for (the media runner's file transfers).
+    pub fn bearer_token(&self) -> Result<String, ClientError> {
+        self.token()
+    }
+
+    /// The API's base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     fn token(&self) -> Result<String, ClientError> {
         let now = platform::now().timestamp();
         let mut slot = self.token.lock().unwrap_or_else(|p| p.into_inner());

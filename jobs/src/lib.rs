@@ -9,6 +9,7 @@
 //! - `breaker`: circuit breakers per dependency.
 //! - `job`: the `Job` trait, its outcomes, and the registry by job type.
 //! - `consumer`: the loop that claims, runs, heartbeats and settles jobs.
+//! - `process`: a consumer binary's logging and signal handling.
 //! - `deliver`: one announced job, claimed by id, for push transports (the edge).
 //! - `schedule`: the cron table and the scheduler that enqueues its ticks.
 //! - `jobs/`: one file per job type.
@@ -25,6 +26,8 @@ pub mod deliver;
 pub mod job;
 pub mod jobs;
 pub mod platform;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod process;
 pub mod retry;
 pub mod schedule;
 pub mod transport;

@@ -2,7 +2,6 @@
 //! (`BACKEND_API_URL`) with a service token it signs from `WORKER_SERVICE_TOKEN`.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -10,8 +9,6 @@ use clap::Parser;
 use jobs::client::BackendApiClient;
 use jobs::consumer::{Consumer, ConsumerConfig};
 use jobs::job::Registry;
-use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::watch;
 
 #[derive(Parser)]
 #[command(
@@ -50,18 +47,7 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    use std::io::IsTerminal as _;
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::io::stderr().is_terminal() {
-        builder.pretty().init()
-    } else {
-        builder.json().flatten_event(true).init()
-    }
-
+    jobs::process::init_logging();
     let cli = Cli::parse();
     let client = BackendApiClient::new(
         &cli.api_url,
@@ -80,21 +66,8 @@ async fn main() -> Result<()> {
         Arc::new(Registry::with_platform(client)),
         config,
     );
-    let stats = consumer.stats();
-    let (stop, stopped) = watch::channel(false);
-    let running = tokio::spawn(consumer.run(stopped));
-
-    let mut term = signal(SignalKind::terminate()).context("SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("SIGINT handler")?;
-    tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-    let _ = stop.send(true);
-    running.await.context("consumer task")?;
-    tracing::info!(
-        claimed = stats.claimed.load(Ordering::Relaxed),
-        completed = stats.completed.load(Ordering::Relaxed),
-        failed = stats.failed.load(Ordering::Relaxed),
-        released = stats.released.load(Ordering::Relaxed),
-        "stopped"
-    );
+    jobs::process::run_until_signalled(consumer)
+        .await
+        .context("signal handlers")?;
     Ok(())
 }

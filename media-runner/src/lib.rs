@@ -7,6 +7,7 @@
 //! [`MediaError::is_retryable`].
 //!
 //! Layout, one concern per module:
+//! - [`consumer`]: the queue consumer around it all (job types, API client, work dirs).
 //! - [`limits`]: pixel, file-size and tool-time limits.
 //! - [`mime`]: MIME type sniffed from content.
 //! - [`decode`]: header check, then decoding (JPEG at reduced DCT scale).
@@ -20,6 +21,7 @@
 //! Needs `ffprobe` and `ffmpeg` on PATH for video and audio (`scripts/lib/services.sh`:
 //! `pn_install_media_tools`).
 
+pub mod consumer;
 pub mod decode;
 pub mod error;
 pub mod exif;

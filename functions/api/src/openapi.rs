@@ -41,6 +41,10 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<files::CreateShareRequest>()
         .schema_from::<files::Share>()
         .schema_from::<files::ProcessingJob>()
+        .schema_from::<files::CreateUploadRequest>()
+        .schema_from::<files::DirectUpload>()
+        .schema_from::<files::UpdateProcessingJobRequest>()
+        .schema_from::<files::MergeMetadataRequest>()
         .schema_from::<storages::Storage>()
         .schema_from::<storages::CreateStorageRequest>()
         .schema_from::<storages::UpdateStorageRequest>()
@@ -235,6 +239,7 @@ mod tests {
             let op = match def.method {
                 http::Method::GET => &item.get,
                 http::Method::POST => &item.post,
+                http::Method::PUT => &item.put,
                 http::Method::PATCH => &item.patch,
                 http::Method::DELETE => &item.delete,
                 _ => &None,

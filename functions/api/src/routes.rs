@@ -39,6 +39,11 @@ pub enum RouteId {
     UsersUpdate,
     UsersDelete,
     FilesUpload,
+    FilesUploadCreate,
+    FilesUploadContent,
+    FilesUploadComplete,
+    FilesThumbnail,
+    FilesPoster,
     FilesList,
     FilesGet,
     FilesDownload,
@@ -86,6 +91,12 @@ pub enum RouteId {
     WorkerPrune,
     WorkerIdempotencyCheck,
     WorkerIdempotencyMark,
+    WorkerFileGet,
+    WorkerFileContent,
+    WorkerFileThumbnail,
+    WorkerFilePoster,
+    WorkerFileMetadata,
+    WorkerFileProcessingJob,
 }
 
 /// One route.
@@ -298,6 +309,34 @@ pub static ROUTES: &[RouteDef] = &[
     .streaming_upload()
     .responds(201, "File"),
     route(
+        R::FilesUploadCreate,
+        Method::POST,
+        "/api/v1/files/uploads",
+        User(Some(Permission::FilesCreate)),
+        "Start a direct-to-storage upload: the URL to PUT the bytes to, and until when",
+    )
+    .tag("files")
+    .request("CreateUploadRequest")
+    .responds(201, "DirectUpload"),
+    route(
+        R::FilesUploadContent,
+        Method::PUT,
+        "/api/v1/files/uploads/{id}/content",
+        Public,
+        "This API's own upload URL (expires, signature), for providers without presigned URLs",
+    )
+    .tag("files")
+    .streaming_upload(),
+    route(
+        R::FilesUploadComplete,
+        Method::POST,
+        "/api/v1/files/uploads/{id}/complete",
+        User(Some(Permission::FilesCreate)),
+        "Verify the uploaded object; then as an upload (201 file, processing queued)",
+    )
+    .tag("files")
+    .responds(201, "File"),
+    route(
         R::FilesList,
         Method::GET,
         "/api/v1/files",
@@ -321,6 +360,22 @@ pub static ROUTES: &[RouteDef] = &[
         "/api/v1/files/{id}/download",
         User(Some(Permission::FilesDownload)),
         "The file's bytes (Range, ETag, If-None-Match)",
+    )
+    .tag("files"),
+    route(
+        R::FilesThumbnail,
+        Method::GET,
+        "/api/v1/files/{id}/thumbnails/{size}",
+        User(Some(Permission::FilesRead)),
+        "A thumbnail (150, 300 or 600 px box, aspect kept); 404 until made",
+    )
+    .tag("files"),
+    route(
+        R::FilesPoster,
+        Method::GET,
+        "/api/v1/files/{id}/poster",
+        User(Some(Permission::FilesRead)),
+        "A video's poster frame; 404 until made",
     )
     .tag("files"),
     route(
@@ -731,11 +786,68 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("worker")
     .request("IdempotencyRequest")
     .responds(200, "IdempotencyState"),
+    route(
+        R::WorkerFileGet,
+        Method::GET,
+        "/api/v1/worker/files/{id}",
+        Service,
+        "Any account's file (deleted ones too)",
+    )
+    .tag("worker")
+    .responds(200, "File"),
+    route(
+        R::WorkerFileContent,
+        Method::GET,
+        "/api/v1/worker/files/{id}/content",
+        Service,
+        "A file's bytes (`version`, else the newest), with Range",
+    )
+    .tag("worker"),
+    route(
+        R::WorkerFileThumbnail,
+        Method::PUT,
+        "/api/v1/worker/files/{id}/versions/{n}/thumbnails/{size}",
+        Service,
+        "Store a thumbnail of version n (body: image/jpeg, png or webp); 409 if n is no longer the newest",
+    )
+    .tag("worker")
+    .streaming_upload()
+    .responds(200, "File"),
+    route(
+        R::WorkerFilePoster,
+        Method::PUT,
+        "/api/v1/worker/files/{id}/versions/{n}/poster",
+        Service,
+        "Store the poster frame of version n; 409 if n is no longer the newest",
+    )
+    .tag("worker")
+    .streaming_upload()
+    .responds(200, "File"),
+    route(
+        R::WorkerFileMetadata,
+        Method::POST,
+        "/api/v1/worker/files/{id}/metadata",
+        Service,
+        "Merge processing results into the file's metadata",
+    )
+    .tag("worker")
+    .request("MergeMetadataRequest")
+    .responds(200, "File"),
+    route(
+        R::WorkerFileProcessingJob,
+        Method::PATCH,
+        "/api/v1/worker/files/{id}/processing_jobs/{job_id}",
+        Service,
+        "Report on a processing job (processing, completed, failed); the file's status follows",
+    )
+    .tag("worker")
+    .request("UpdateProcessingJobRequest")
+    .responds(200, "ProcessingJob"),
 ];
 
 /// Runs the handler of `id`.
 pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
-    use handlers::{auth, files, jobs, ops, storages, users, worker};
+    use handlers::{auth, files, jobs, ops, storages, users, worker, worker_files};
     match id {
         R::Health => ops::health(ctx).await,
         R::Ready => ops::ready(ctx).await,
@@ -759,6 +871,11 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::FilesRestore => files::restore(ctx).await,
         R::FilesReprocess => files::reprocess(ctx).await,
         R::FilesProcessingJobs => files::processing_jobs(ctx).await,
+        R::FilesUploadCreate => files::create_upload(ctx).await,
+        R::FilesUploadContent => files::upload_content(ctx).await,
+        R::FilesUploadComplete => files::complete_upload(ctx).await,
+        R::FilesThumbnail => files::thumbnail(ctx).await,
+        R::FilesPoster => files::poster(ctx).await,
         R::FilesAddTags => files::add_tags(ctx).await,
         R::FilesRemoveTag => files::remove_tag(ctx).await,
         R::TagsList => files::tags(ctx).await,
@@ -798,5 +915,11 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::WorkerPrune => worker::prune(ctx).await,
         R::WorkerIdempotencyCheck => worker::idempotency_check(ctx).await,
         R::WorkerIdempotencyMark => worker::idempotency_mark(ctx).await,
+        R::WorkerFileGet => worker_files::file(ctx).await,
+        R::WorkerFileContent => worker_files::content(ctx).await,
+        R::WorkerFileThumbnail => worker_files::put_thumbnail(ctx).await,
+        R::WorkerFilePoster => worker_files::put_poster(ctx).await,
+        R::WorkerFileMetadata => worker_files::merge_metadata(ctx).await,
+        R::WorkerFileProcessingJob => worker_files::report(ctx).await,
     }
 }

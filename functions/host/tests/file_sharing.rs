@@ -206,3 +206,64 @@ async fn fifty_concurrent_downloads_of_a_ten_download_link_give_exactly_ten() {
     assert_eq!(listed.assert_ok(200)[0]["download_count"], 10);
     p.stop().await;
 }
+
+#[tokio::test]
+async fn guessing_a_share_password_is_throttled() {
+    let p = Platform::start().await;
+    let owner = p.register("owner@example.com").await;
+    let bytes = png(100);
+    let id = upload(&p, &owner, &bytes).await;
+    let share = |password: &'static str| {
+        let p = &p;
+        let owner = &owner;
+        let id = id.clone();
+        async move {
+            let r = p
+                .post(
+                    &format!("/api/v1/files/{id}/shares"),
+                    Some(&owner.access),
+                    json!({ "password": password }),
+                )
+                .await;
+            r.assert_ok(201)["url"].as_str().expect("url").to_string()
+        }
+    };
+    let url = share("correct horse").await;
+    let other = share("battery staple").await;
+    // Visits without a password are not guesses.
+    for _ in 0..12 {
+        assert_eq!(anonymous(&p, &url, None).await.0, 401);
+    }
+    for n in 0..10 {
+        let guess = format!("guess number {n}");
+        let r = p
+            .http
+            .get(format!("{}{url}", p.base))
+            .header("x-share-password", guess)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(r.status().as_u16(), 401);
+    }
+    // Past ten wrong guesses, even the right password waits.
+    let r = p
+        .http
+        .get(format!("{}{url}", p.base))
+        .header("x-share-password", "correct horse")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status().as_u16(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=15 * 60).contains(&wait), "{wait}");
+    // Another link is not held back by this one's guesses.
+    assert_eq!(
+        anonymous(&p, &other, Some("battery staple")).await,
+        (200, bytes)
+    );
+    p.stop().await;
+}

@@ -16,6 +16,7 @@ mod config;
 mod factory;
 pub mod gcs;
 pub mod local;
+mod local_io;
 pub mod s3;
 
 pub use factory::NativeProviders;

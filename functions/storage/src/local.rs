@@ -2,25 +2,19 @@
 //!
 //! Keys come from the core and are checked again here (`check_key`), so no key can leave the
 //! storage's directory. A put writes a temporary file beside the target and renames it over
-//! the key when the body ended cleanly, so a failed upload leaves nothing and a reader never
-//! sees half an object.
+//! the key when the body ended cleanly (after an fsync), so a failed upload leaves nothing, a
+//! reader never sees half an object, and a crash never leaves a committed file empty.
 
-use std::io::SeekFrom;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
 use powernode_api::maybe_async_trait;
 use powernode_api::ports::storage::{
     ByteRange, ByteStream, GetObject, ObjectInfo, ObjectStore, PresignFor, Presigned, StorageError,
     check_key,
 };
-use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
-use tokio_util::io::ReaderStream;
 
-/// Read chunk size: large enough that a 1 GiB download is few syscalls, small enough that
-/// memory per download stays flat.
-const CHUNK: usize = 256 * 1024;
+use crate::local_io;
 
 /// A directory of objects.
 #[derive(Debug, Clone)]
@@ -46,22 +40,6 @@ fn io_error(e: &std::io::Error) -> StorageError {
     } else {
         StorageError::Unavailable(e.kind().to_string())
     }
-}
-
-/// Writes the stream to `tmp`; the caller renames or removes it.
-async fn write_all(tmp: &Path, mut body: ByteStream) -> Result<u64, StorageError> {
-    let file = tokio::fs::File::create(tmp)
-        .await
-        .map_err(|e| io_error(&e))?;
-    let mut out = tokio::io::BufWriter::with_capacity(CHUNK, file);
-    let mut written = 0u64;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk?;
-        out.write_all(&chunk).await.map_err(|e| io_error(&e))?;
-        written += chunk.len() as u64;
-    }
-    out.flush().await.map_err(|e| io_error(&e))?;
-    Ok(written)
 }
 
 /// Resolves a requested range against the object's size.
@@ -90,11 +68,15 @@ impl ObjectStore for LocalStore {
             .await
             .map_err(|e| io_error(&e))?;
         let tmp = dir.join(format!(".{}.partial", uuid::Uuid::now_v7()));
-        match write_all(&tmp, body).await {
+        match local_io::write_file(tmp.clone(), body).await {
             Ok(written) => {
                 tokio::fs::rename(&tmp, &path)
                     .await
                     .map_err(|e| io_error(&e))?;
+                // The rename itself is durable once its directory is synced.
+                if let Ok(d) = tokio::fs::File::open(&dir).await {
+                    let _ = d.sync_all().await;
+                }
                 Ok(written)
             }
             Err(e) => {
@@ -106,25 +88,10 @@ impl ObjectStore for LocalStore {
 
     async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<GetObject, StorageError> {
         let path = self.path(key)?;
-        let mut file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|e| io_error(&e))?;
-        let size = file.metadata().await.map_err(|e| io_error(&e))?.len();
+        let (file, size) = local_io::open(path).await?;
         let range = range.map(|r| resolve(r, size)).transpose()?;
-        let body: ByteStream = match range {
-            Some(r) => {
-                file.seek(SeekFrom::Start(r.start))
-                    .await
-                    .map_err(|e| io_error(&e))?;
-                Box::pin(
-                    ReaderStream::with_capacity(file.take(r.len()), CHUNK)
-                        .map(|c| c.map_err(|e| io_error(&e))),
-                )
-            }
-            None => Box::pin(
-                ReaderStream::with_capacity(file, CHUNK).map(|c| c.map_err(|e| io_error(&e))),
-            ),
-        };
+        let (start, len) = range.map_or((0, size), |r| (r.start, r.len()));
+        let body = local_io::read_stream(file, start, len);
         Ok(GetObject { size, range, body })
     }
 
@@ -165,6 +132,7 @@ impl ObjectStore for LocalStore {
 #[cfg(test)]
 mod tests {
     use bytes::Bytes;
+    use futures_util::StreamExt as _;
     use futures_util::stream;
 
     use super::*;

@@ -153,3 +153,67 @@ pub struct Share {
     /// Whether a password is asked for.
     pub password_protected: bool,
 }
+
+/// `POST /api/v1/files/uploads`: announce a direct-to-storage upload. The text fields are
+/// those of a multipart upload.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateUploadRequest {
+    /// The name it will download as (sanitized).
+    pub filename: Option<String>,
+    /// What the client will send; the stored type is still sniffed from the bytes.
+    pub content_type: Option<String>,
+    /// Exact size in bytes; `complete` checks the stored object against it.
+    pub file_size: Option<i64>,
+    /// Category (else from the sniffed type).
+    pub category: Option<String>,
+    /// `private` (default), `account` or `public`.
+    pub visibility: Option<String>,
+    /// Tag names.
+    pub tags: Option<Vec<String>>,
+    /// The uploader's metadata.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// 201 of `POST /api/v1/files/uploads`: where to send the bytes, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DirectUpload {
+    /// The file it becomes once completed.
+    pub file_id: Uuid,
+    /// Where to send the bytes: the storage provider's presigned URL, or this API's own signed
+    /// URL (a path on this origin) for providers that have none.
+    pub upload_url: String,
+    /// The method to send them with (`PUT`).
+    pub upload_method: String,
+    /// Headers the upload must carry (a signed content type, Azure's blob type).
+    pub upload_headers: BTreeMap<String, String>,
+    /// When `upload_url` stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `PATCH /api/v1/worker/files/:id/processing_jobs/:job_id`: the media runner's report on one
+/// processing job. `pending → processing → completed | failed`; a failed job may be taken up
+/// again (`processing`) by its retry.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateProcessingJobRequest {
+    /// `processing`, `completed` or `failed`.
+    pub status: Option<String>,
+    /// What the processor produced (with `completed`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub result_data: Option<serde_json::Value>,
+    /// Why it failed (with `failed`).
+    pub error: Option<String>,
+}
+
+/// `POST /api/v1/worker/files/:id/metadata`: keys merged into the file's metadata (a key set to
+/// `null` is removed).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MergeMetadataRequest {
+    /// Keys to set.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub metadata: Option<serde_json::Value>,
+}

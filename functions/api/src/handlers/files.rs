@@ -6,6 +6,7 @@ use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Outcome, Reply};
 use crate::service::files;
+use crate::service::files::derivatives::Derivative;
 use crate::store::files::ListFilter;
 
 pub async fn upload(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
@@ -103,7 +104,7 @@ pub async fn tags(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
 }
 
 /// The `{n}` of a version route; anything but a positive number is no such version.
-fn version_param(ctx: &Ctx<'_>) -> ApiResult<i32> {
+pub(crate) fn version_param(ctx: &Ctx<'_>) -> ApiResult<i32> {
     ctx.param("n")
         .and_then(|n| n.parse::<i32>().ok())
         .filter(|n| *n >= 1)
@@ -175,4 +176,38 @@ pub async fn share_download(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         .param("token")
         .ok_or_else(|| ApiError::not_found("share"))?;
     files::shares::download(ctx, token).await
+}
+
+pub async fn thumbnail(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    let which = ctx
+        .param("size")
+        .and_then(Derivative::thumbnail)
+        .ok_or_else(|| ApiError::not_found("thumbnail size (150, 300 or 600)"))?;
+    files::derivatives::serve(ctx, id, which).await
+}
+
+pub async fn poster(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "file")?;
+    files::derivatives::serve(ctx, id, Derivative::Poster).await
+}
+
+pub async fn create_upload(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    Ok(Reply::created(&files::direct::create(ctx, ctx.req.json()?).await?)?.into())
+}
+
+pub async fn upload_content(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    // A malformed id is as forbidden as a wrong signature: the link was altered.
+    let id = ctx.param_id("id", "upload").map_err(|_| {
+        ApiError::new(
+            shared::ErrorCode::Forbidden,
+            "the upload link is invalid or has expired",
+        )
+    })?;
+    Ok(Reply::ok(&files::direct::receive(ctx, id).await?)?.into())
+}
+
+pub async fn complete_upload(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let id = ctx.param_id("id", "upload")?;
+    Ok(Reply::created(&files::direct::complete(ctx, id).await?)?.into())
 }

@@ -8,3 +8,4 @@ pub mod ops;
 pub mod storages;
 pub mod users;
 pub mod worker;
+pub mod worker_files;

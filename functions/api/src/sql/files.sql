@@ -105,7 +105,7 @@ DELETE FROM file_tags
 SELECT t.name, count(f.id) AS file_count
   FROM tags t
   LEFT JOIN file_tags ft ON ft.tag_id = t.id
-  LEFT JOIN files f ON f.id = ft.file_id AND f.deleted_at IS NULL
+  LEFT JOIN files f ON f.id = ft.file_id AND f.deleted_at IS NULL AND f.upload_state = 'stored'
  WHERE t.account_id = $1
  GROUP BY t.name
 HAVING count(f.id) > 0

@@ -4,6 +4,8 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod direct_uploads;
+pub mod file_processing;
 pub mod files;
 pub mod roles;
 pub mod sessions;

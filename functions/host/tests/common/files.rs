@@ -71,3 +71,68 @@ pub async fn upload_ok(
     assert_eq!(status, 201, "{body}");
     body["data"].clone()
 }
+
+/// Sends `bytes` as the raw body of `method path` (an absolute URL is used as it is), with a
+/// bearer `token` when given and the extra `headers`.
+pub async fn send_bytes(
+    p: &Platform,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    bytes: Vec<u8>,
+) -> super::Resp {
+    let url = if path.starts_with("http") {
+        path.to_string()
+    } else {
+        format!("{}{path}", p.base)
+    };
+    let mut req = p.http.request(method, url).body(bytes);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    super::Resp::from(req.send().await.expect("the server answers")).await
+}
+
+/// The file's processing jobs by type: `(job_type, processing job id)`.
+pub async fn processing_jobs(p: &Platform, who: &Session, file: &str) -> Vec<(String, String)> {
+    let r = p
+        .get(
+            &format!("/api/v1/files/{file}/processing_jobs"),
+            Some(&who.access),
+        )
+        .await;
+    r.assert_ok(200)
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|j| {
+            (
+                j["job_type"].as_str().unwrap_or_default().to_string(),
+                j["id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Sends `bytes` to a direct upload's URL the way a client does: with its method and every
+/// header it names (`upload` is the answer of `POST /api/v1/files/uploads`).
+pub async fn send_to_upload_url(p: &Platform, upload: &Value, bytes: Vec<u8>) -> super::Resp {
+    let url = upload["upload_url"].as_str().expect("upload_url");
+    let method = upload["upload_method"].as_str().expect("upload_method");
+    let headers: Vec<(String, String)> = upload["upload_headers"]
+        .as_object()
+        .expect("upload_headers")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+    send_bytes(p, method, url, None, &headers, bytes).await
+}

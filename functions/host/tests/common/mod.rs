@@ -13,6 +13,8 @@
 #![allow(dead_code)]
 
 pub mod files;
+pub mod media;
+pub mod providers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -293,6 +295,27 @@ impl Platform {
             Some(api) => api,
             None => &self.running.as_ref().expect("running").api,
         }
+    }
+
+    /// Natively, the names of every object the local storage holds whose key contains
+    /// `needle` (what a user could otherwise only learn from the disk); `None` elsewhere.
+    pub fn local_objects(&self, needle: &str) -> Option<Vec<String>> {
+        if runtime() != Runtime::Native {
+            return None;
+        }
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path.to_string_lossy().into_owned());
+                }
+            }
+        }
+        let mut all = Vec::new();
+        walk(&self._data_dir.0, &mut all);
+        Some(all.into_iter().filter(|p| p.contains(needle)).collect())
     }
 
     /// A service token as a consumer would mint it.

@@ -148,6 +148,7 @@ pub async fn reprocess(ctx: &Ctx<'_>, id: Uuid) -> ApiResult<Vec<ProcessingJob>>
     }
     let announced =
         upload::queue_processing(api, &*tx, account, id, file.version, &file.content_type).await?;
+    store::file_processing::refresh_status(&*tx, id, api.now()).await?;
     tx.commit().await?;
     queue::push::announce(api, announced).await;
     processing_jobs(ctx, id).await
@@ -160,18 +161,7 @@ pub async fn processing_jobs(ctx: &Ctx<'_>, id: Uuid) -> ApiResult<Vec<Processin
     store::files::processing_jobs(db, id)
         .await?
         .iter()
-        .map(|r| {
-            Ok(ProcessingJob {
-                id: r.get("id")?,
-                job_type: r.get("job_type")?,
-                status: r.get("status")?,
-                attempts: r.get("attempts")?,
-                result_data: r.get("result_data")?,
-                error: r.get("error")?,
-                created_at: r.get("created_at")?,
-                completed_at: r.get("completed_at")?,
-            })
-        })
+        .map(super::processing::job_view)
         .collect::<Result<_, crate::db::DbError>>()
         .map_err(Into::into)
 }

@@ -2,7 +2,10 @@
 //! another account's file is simply not found (404).
 //!
 //! - `upload`: the multipart upload and the transaction behind it.
-//! - `download`: bytes out, with ranges and ETags; thumbnails and posters.
+//! - `direct`: direct-to-storage uploads (upload URL, then `complete`).
+//! - `download`: bytes out, with ranges and ETags.
+//! - `derivatives`: thumbnails and posters, stored by the media runner and served to users.
+//! - `processing`: the media runner's reads and reports (service token).
 //! - `manage`: edit, delete, restore, reprocess, processing jobs.
 //! - `tags`: tagging.
 //! - `versions`: new versions, the list, restoring an old one.
@@ -13,10 +16,13 @@
 //! - `names`: filename sanitizing and `Content-Disposition`.
 //! - `sniff`: content type and category from the bytes.
 
+pub mod derivatives;
+pub mod direct;
 pub mod download;
 pub mod manage;
 pub mod meter;
 pub mod names;
+pub mod processing;
 pub mod receive;
 pub mod shares;
 pub mod signed;

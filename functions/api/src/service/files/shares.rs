@@ -16,6 +16,7 @@ use super::download;
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Outcome;
+use crate::service::throttle;
 use crate::service::validate::Checks;
 use crate::store::{self, shares::NewShare};
 
@@ -155,13 +156,20 @@ pub async fn download(ctx: &Ctx<'_>, token: &str) -> ApiResult<Outcome> {
         return Err(gone());
     }
     if let Some(hash) = share.get::<Option<String>>("password_hash")? {
+        let ip = ctx.client_ip();
+        throttle::check_share(api, id, ip.as_deref()).await?;
         let given = ctx
             .req
             .header("x-share-password")
             .unwrap_or_default()
             .to_string();
-        let ok = !given.is_empty() && api.ports().passwords.verify(given, hash).await?;
+        let guessed = !given.is_empty();
+        let ok = guessed && api.ports().passwords.verify(given, hash).await?;
         if !ok {
+            // A missing password is a first visit, not a guess.
+            if guessed {
+                throttle::record_share_failure(api, id, ip.as_deref()).await?;
+            }
             return Err(ApiError::unauthorized_because(
                 "this link needs its password in X-Share-Password",
             ));

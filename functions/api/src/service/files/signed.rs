@@ -30,27 +30,51 @@ pub struct SignedUrl {
     pub expires_at: DateTime<Utc>,
 }
 
-fn mac(secret: &[u8], id: Uuid, version: i32, expires: i64) -> Hmac<Sha256> {
+/// What a signature allows; part of what is signed, so one purpose's URL never passes as
+/// another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `GET` the bytes of a version.
+    Download,
+    /// `PUT` the bytes of a direct upload.
+    Upload,
+}
+
+fn mac(secret: &[u8], purpose: Purpose, id: Uuid, version: i32, expires: i64) -> Hmac<Sha256> {
     #[allow(clippy::expect_used)]
     let mut key = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
-    key.update(b"powernode signed download v1\0");
+    key.update(match purpose {
+        Purpose::Download => &b"powernode signed download v1\0"[..],
+        Purpose::Upload => &b"powernode signed upload v1\0"[..],
+    });
     key.update(id.as_bytes());
     key.update(&version.to_be_bytes());
     key.update(&expires.to_be_bytes());
     key
 }
 
-/// The signature of `(id, version, expires)`, hex.
-pub fn sign(secret: &[u8], id: Uuid, version: i32, expires: i64) -> String {
-    hex::encode(mac(secret, id, version, expires).finalize().into_bytes())
+/// The signature of `(purpose, id, version, expires)`, hex.
+pub fn sign(secret: &[u8], purpose: Purpose, id: Uuid, version: i32, expires: i64) -> String {
+    hex::encode(
+        mac(secret, purpose, id, version, expires)
+            .finalize()
+            .into_bytes(),
+    )
 }
 
-/// Whether `signature` (hex) signs `(id, version, expires)`; constant time.
-pub fn verify(secret: &[u8], id: Uuid, version: i32, expires: i64, signature: &str) -> bool {
+/// Whether `signature` (hex) signs `(purpose, id, version, expires)`; constant time.
+pub fn verify(
+    secret: &[u8],
+    purpose: Purpose,
+    id: Uuid,
+    version: i32,
+    expires: i64,
+    signature: &str,
+) -> bool {
     let Ok(bytes) = hex::decode(signature) else {
         return false;
     };
-    mac(secret, id, version, expires)
+    mac(secret, purpose, id, version, expires)
         .verify_slice(&bytes)
         .is_ok()
 }
@@ -76,7 +100,13 @@ pub async fn issue(ctx: &Ctx<'_>, id: Uuid, expires_in: Option<i64>) -> ApiResul
         .ok_or_else(|| ApiError::not_found("file"))?;
     let expires_at = api.now() + chrono::Duration::seconds(expires_in);
     let expires = expires_at.timestamp();
-    let signature = sign(&api.config().jwt_secret, id, file.version, expires);
+    let signature = sign(
+        &api.config().jwt_secret,
+        Purpose::Download,
+        id,
+        file.version,
+        expires,
+    );
     Ok(SignedUrl {
         url: format!(
             "/api/v1/files/{id}/content?version={}&expires={expires}&signature={signature}",
@@ -103,8 +133,14 @@ pub async fn serve(ctx: &Ctx<'_>, id: Uuid) -> ApiResult<Outcome> {
         .and_then(|v| v.parse().ok())
         .ok_or_else(forbidden)?;
     let signature = q("signature").ok_or_else(forbidden)?;
-    if !verify(&api.config().jwt_secret, id, version, expires, &signature)
-        || expires < api.now().timestamp()
+    if !verify(
+        &api.config().jwt_secret,
+        Purpose::Download,
+        id,
+        version,
+        expires,
+        &signature,
+    ) || expires < api.now().timestamp()
     {
         return Err(forbidden());
     }
@@ -122,27 +158,38 @@ mod tests {
     #[test]
     fn a_signature_holds_only_for_what_it_signed() {
         let id = Uuid::from_u128(42);
-        let sig = sign(b"secret", id, 3, 1_900_000_000);
-        assert!(verify(b"secret", id, 3, 1_900_000_000, &sig));
-        assert!(!verify(b"secret", id, 4, 1_900_000_000, &sig));
-        assert!(!verify(b"secret", id, 3, 1_900_000_001, &sig));
+        let d = Purpose::Download;
+        let sig = sign(b"secret", d, id, 3, 1_900_000_000);
         assert!(!verify(
             b"secret",
+            Purpose::Upload,
+            id,
+            3,
+            1_900_000_000,
+            &sig
+        ));
+        assert!(verify(b"secret", d, id, 3, 1_900_000_000, &sig));
+        assert!(!verify(b"secret", d, id, 4, 1_900_000_000, &sig));
+        assert!(!verify(b"secret", d, id, 3, 1_900_000_001, &sig));
+        assert!(!verify(
+            b"secret",
+            d,
             Uuid::from_u128(43),
             3,
             1_900_000_000,
             &sig
         ));
-        assert!(!verify(b"other", id, 3, 1_900_000_000, &sig));
+        assert!(!verify(b"other", d, id, 3, 1_900_000_000, &sig));
         let mut flipped = sig.clone().into_bytes();
         flipped[0] = if flipped[0] == b'0' { b'1' } else { b'0' };
         assert!(!verify(
             b"secret",
+            d,
             id,
             3,
             1_900_000_000,
             &String::from_utf8(flipped).expect("hex")
         ));
-        assert!(!verify(b"secret", id, 3, 1_900_000_000, "zz"));
+        assert!(!verify(b"secret", d, id, 3, 1_900_000_000, "zz"));
     }
 }

@@ -83,30 +83,34 @@ async fn commit(
     let user = ctx.user()?;
     let api = ctx.api;
     let mut checks = Checks::new();
-    let visibility = form.visibility.as_deref().map_or("private", str::trim);
-    if !matches!(visibility, "private" | "account" | "public") {
-        checks.fail("visibility", "must be private, account or public");
-    }
-    let category = match form.category.as_deref().map(str::trim) {
-        None | Some("") => sniff::category(&stored.content_type).to_string(),
-        Some(c) if manage::valid_category(c) => c.to_string(),
-        Some(_) => {
-            checks.fail("category", "must be 1 to 50 of a-z, 0-9, _ and -");
-            String::new()
-        }
-    };
-    let tags = parse_tags(&mut checks, form.tags.as_deref());
     let metadata = match form.metadata.as_deref().map(str::trim) {
-        None | Some("") => Value::Object(Map::new()),
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(v @ Value::Object(_)) => v,
-            _ => {
-                checks.fail("metadata", "must be a JSON object");
-                Value::Null
-            }
-        },
+        None | Some("") => None,
+        Some(text) => Some(serde_json::from_str::<Value>(text).unwrap_or(Value::Null)),
     };
+    let tag_names: Vec<String> = form
+        .tags
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|t| !t.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let details = Details::check(
+        &mut checks,
+        form.category.as_deref(),
+        form.visibility.as_deref(),
+        &tag_names,
+        metadata,
+    );
     checks.finish()?;
+    let Details {
+        category,
+        visibility,
+        tags,
+        metadata,
+    } = details;
+    let category = category.unwrap_or_else(|| sniff::category(&stored.content_type).to_string());
+    let visibility = visibility.as_str();
 
     let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
     let now = api.now();
@@ -179,7 +183,7 @@ pub async fn queue_processing(
 
 /// The account's default storage; an account without one gets the runtime's first provider
 /// (the local disk natively, R2 on Workers) as its default, named "Default".
-async fn default_storage(ctx: &Ctx<'_>) -> ApiResult<StorageRow> {
+pub(super) async fn default_storage(ctx: &Ctx<'_>) -> ApiResult<StorageRow> {
     let account = ctx.user()?.account_id;
     let api = ctx.api;
     if let Some(s) = store::files::default_storage(api.db(), account).await? {
@@ -209,12 +213,52 @@ async fn default_storage(ctx: &Ctx<'_>) -> ApiResult<StorageRow> {
         .ok_or_else(|| ApiError::unavailable("file storage", "no default storage"))
 }
 
-fn parse_tags(checks: &mut Checks, raw: Option<&str>) -> Vec<String> {
-    let names: Vec<String> = raw
-        .unwrap_or_default()
-        .split(',')
-        .filter(|t| !t.trim().is_empty())
-        .map(str::to_string)
-        .collect();
-    tags::normalize(checks, "tags", &names).unwrap_or_default()
+/// The uploader's description of a file, checked: shared by multipart and direct uploads.
+pub(super) struct Details {
+    /// The named category (`None`: from the sniffed type).
+    pub category: Option<String>,
+    /// `private`, `account` or `public`.
+    pub visibility: String,
+    /// Normalized tag names.
+    pub tags: Vec<String>,
+    /// A JSON object.
+    pub metadata: Value,
+}
+
+impl Details {
+    /// Checks each part, recording failures in `checks`.
+    pub fn check(
+        checks: &mut Checks,
+        category: Option<&str>,
+        visibility: Option<&str>,
+        tags: &[String],
+        metadata: Option<Value>,
+    ) -> Self {
+        let visibility = visibility.map_or("private", str::trim);
+        if !matches!(visibility, "private" | "account" | "public") {
+            checks.fail("visibility", "must be private, account or public");
+        }
+        let category = match category.map(str::trim) {
+            None | Some("") => None,
+            Some(c) if manage::valid_category(c) => Some(c.to_string()),
+            Some(_) => {
+                checks.fail("category", "must be 1 to 50 of a-z, 0-9, _ and -");
+                None
+            }
+        };
+        let metadata = match metadata {
+            None => Value::Object(Map::new()),
+            Some(v @ Value::Object(_)) => v,
+            Some(_) => {
+                checks.fail("metadata", "must be a JSON object");
+                Value::Null
+            }
+        };
+        Self {
+            category,
+            visibility: visibility.to_string(),
+            tags: tags::normalize(checks, "tags", tags).unwrap_or_default(),
+            metadata,
+        }
+    }
 }

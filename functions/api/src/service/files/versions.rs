@@ -154,6 +154,18 @@ async fn commit(
         let _ = tx.rollback().await;
         return Err(receive::quota_exceeded());
     }
+    // The new version's derivatives are made afresh; the old ones' objects go after commit.
+    let stale_derivatives: Vec<String> =
+        match store::file_processing::lock_for_derivative(&*tx, id).await? {
+            Some(t) => t
+                .thumbnails
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values().filter_map(|k| k.as_str().map(str::to_string)))
+                .chain(t.poster_key)
+                .collect(),
+            None => Vec::new(),
+        };
     let version = current + 1;
     store::files::add_version(
         &*tx,
@@ -182,6 +194,12 @@ async fn commit(
     .await?;
     tx.commit().await?;
     queue::push::announce(api, announced).await;
+    if !stale_derivatives.is_empty() {
+        let object_store = storages::open(api, storage).await?;
+        for key in &stale_derivatives {
+            remove(&*object_store, key).await;
+        }
+    }
     Ok(FileVersion {
         version,
         file_size: size,
@@ -194,6 +212,6 @@ async fn commit(
 
 async fn remove(store: &dyn ObjectStore, key: &str) {
     if let Err(e) = store.delete(key).await {
-        tracing::warn!(key = %key, error = %e, "could not remove a version that failed");
+        tracing::warn!(key = %key, error = %e, "could not remove an object no version needs");
     }
 }
