@@ -44,6 +44,9 @@ struct Cli {
     /// Largest file processed, bytes.
     #[arg(long, env = "MEDIA_RUNNER_MAX_FILE_BYTES")]
     max_file_bytes: Option<u64>,
+    /// Largest image or PDF processed, bytes (they are read whole into memory).
+    #[arg(long, env = "MEDIA_RUNNER_MAX_IN_MEMORY_BYTES")]
+    max_in_memory_bytes: Option<u64>,
     /// Largest image processed, pixels (width × height).
     #[arg(long, env = "MEDIA_RUNNER_MAX_PIXELS")]
     max_pixels: Option<u64>,
@@ -62,6 +65,9 @@ async fn main() -> Result<()> {
     let mut limits = Limits::default();
     if let Some(n) = cli.max_file_bytes {
         limits.max_file_bytes = n;
+    }
+    if let Some(n) = cli.max_in_memory_bytes {
+        limits.max_in_memory_bytes = n;
     }
     if let Some(n) = cli.max_pixels {
         limits.max_pixels = n;
