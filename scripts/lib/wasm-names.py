@@ -16,7 +16,9 @@ import os
 import re
 import sys
 
-HASH = re.compile(rb"::h[0-9a-f]{16}(?=$|\[)")  # wasm-bindgen may append [1], [2] to duplicates
+# wasm-bindgen names its shims after the import they wrap ("...::h<hash> catch wrapper") and
+# appends [1], [2] to duplicate names.
+HASH = re.compile(rb"::h[0-9a-f]{16}(?=$|\[| )")
 CRATE_DISAMBIGUATOR = re.compile(rb"\[[0-9a-f]{16}\]")
 
 
