@@ -101,8 +101,9 @@ pn_cf_install_tools() {
 # Builds the API Worker into functions/cloudflare-api/build with the `edge` cargo profile
 # (Cargo.toml: release with opt-level "s", fat LTO, one codegen unit, argon2 and blake2 at
 # opt-level 3; BENCHMARKS.md "Edge bundles" has its size and scripts/bench-worker-login its
-# hashing speed against the release profile). --no-opt: wasm-opt (npm binaryen@132) made the
-# gzip bigger, not smaller, on this code (BENCHMARKS.md), and costs 3-4 minutes per build.
+# hashing speed against the release profile). --no-opt: measured here, wasm-opt (npm
+# binaryen@132) saved under 1% of the gzip with the names kept and made it 3% bigger without
+# them (BENCHMARKS.md), for 2-4 more minutes per build.
 pn_cf_build_api() {
   pn_step "worker-build --profile edge (functions/cloudflare-api)"
   (cd "$PN_CF_DIR" && worker-build --no-opt --profile edge >&2) &&
