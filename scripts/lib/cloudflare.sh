@@ -101,13 +101,15 @@ pn_cf_install_tools() {
 # Builds the API Worker into functions/cloudflare-api/build with the `edge` cargo profile
 # (Cargo.toml: release with opt-level "s", fat LTO, one codegen unit, argon2 and blake2 at
 # opt-level 3; BENCHMARKS.md "Edge bundles" has its size and scripts/bench-worker-login its
-# hashing speed against the release profile). --no-opt: wasm-opt (npm binaryen@132) would be
-# one more download and 90-110 s per build, for 5% after gzip: not needed while under target.
+# hashing speed against the release profile). --no-opt: measured here, wasm-opt (npm
+# binaryen@132) saved under 1% of the gzip with the names kept and made it 3% bigger without
+# them (BENCHMARKS.md), for 2-4 more minutes per build.
 pn_cf_build_api() {
   pn_step "worker-build --profile edge (functions/cloudflare-api)"
   (cd "$PN_CF_DIR" && worker-build --no-opt --profile edge >&2) &&
     [[ -s "$PN_CF_DIR/build/worker/shim.mjs" && -s "$PN_CF_DIR/build/index_bg.wasm" ]] ||
     { pn_die "the Worker build produced no bundle"; return 1; }
+  pn__cf_shorten_names "$PN_CF_DIR/build/index_bg.wasm"
 }
 
 # Builds the consumer Worker (the same size-optimised `edge` profile as the API) into
@@ -117,6 +119,15 @@ pn_cf_build_consumer() {
   (cd "$PN_CF_CONSUMER_DIR" && worker-build --no-opt --profile edge >&2) &&
     [[ -s "$PN_CF_CONSUMER_DIR/build/worker/shim.mjs" && -s "$PN_CF_CONSUMER_DIR/build/index_bg.wasm" ]] ||
     { pn_die "the consumer Worker build produced no bundle"; return 1; }
+  pn__cf_shorten_names "$PN_CF_CONSUMER_DIR/build/index_bg.wasm"
+}
+
+# pn__cf_shorten_names WASM : drops the random hex (symbol hashes, crate disambiguators) from
+# the function names workerd shows in stack traces. They cost the API Worker 72 KiB of gzip;
+# the names stay readable (scripts/lib/wasm-names.py says more).
+pn__cf_shorten_names() {
+  python3 "$PN_ROOT/scripts/lib/wasm-names.py" "$1" ||
+    { pn_die "could not shorten the function names of $1"; return 1; }
 }
 
 # pn__cf_consumer_config DIR API_URL ENV_FILE : writes DIR/consumer/wrangler.toml (the

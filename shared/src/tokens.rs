@@ -8,6 +8,89 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, erro
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
+/// jsonwebtoken's crypto, HS256 only. Its `rust_crypto` provider links RSA, ECDSA (P-256,
+/// P-384) and Ed25519 as well, whichever algorithm a token names: about 300 KB of wasm that
+/// the Workers could never reach, since only HS256 is signed or accepted here. Header,
+/// claim and audience validation stay jsonwebtoken's; `decode` refuses any other `alg`
+/// before it asks this provider for a verifier.
+mod hs256 {
+    use hmac::{Hmac, Mac};
+    use jsonwebtoken::crypto::{CryptoProvider, JwkUtils, JwtSigner, JwtVerifier};
+    use jsonwebtoken::errors::{Error, ErrorKind};
+    use jsonwebtoken::signature::{self, Signer, Verifier};
+    use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+    use sha2::Sha256;
+
+    type HmacSha256 = Hmac<Sha256>;
+
+    struct Hs256(HmacSha256);
+
+    impl Hs256 {
+        fn new(secret: &[u8]) -> Result<Self, Error> {
+            HmacSha256::new_from_slice(secret)
+                .map(Self)
+                .map_err(|_| ErrorKind::InvalidKeyFormat.into())
+        }
+    }
+
+    impl Signer<Vec<u8>> for Hs256 {
+        fn try_sign(&self, msg: &[u8]) -> Result<Vec<u8>, signature::Error> {
+            let mut mac = self.0.clone();
+            mac.update(msg);
+            Ok(mac.finalize().into_bytes().to_vec())
+        }
+    }
+
+    impl Verifier<Vec<u8>> for Hs256 {
+        fn verify(&self, msg: &[u8], signature: &Vec<u8>) -> Result<(), signature::Error> {
+            let mut mac = self.0.clone();
+            mac.update(msg);
+            // Constant-time comparison.
+            mac.verify_slice(signature)
+                .map_err(signature::Error::from_source)
+        }
+    }
+
+    impl JwtSigner for Hs256 {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::HS256
+        }
+    }
+
+    impl JwtVerifier for Hs256 {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::HS256
+        }
+    }
+
+    fn signer(alg: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>, Error> {
+        match alg {
+            Algorithm::HS256 => Ok(Box::new(Hs256::new(key.try_get_hmac_secret()?)?)),
+            _ => Err(ErrorKind::InvalidAlgorithm.into()),
+        }
+    }
+
+    fn verifier(alg: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>, Error> {
+        match alg {
+            Algorithm::HS256 => Ok(Box::new(Hs256::new(key.try_get_hmac_secret()?)?)),
+            _ => Err(ErrorKind::InvalidAlgorithm.into()),
+        }
+    }
+
+    static PROVIDER: CryptoProvider = CryptoProvider {
+        signer_factory: signer,
+        verifier_factory: verifier,
+        // JWKs are never used; these panic if called.
+        jwk_utils: JwkUtils::new_unimplemented(),
+    };
+
+    /// Makes [`PROVIDER`] jsonwebtoken's process-wide provider; every call after the first
+    /// is a no-op (a read of a `OnceLock`).
+    pub(super) fn install() {
+        let _ = PROVIDER.install_default();
+    }
+}
+
 /// `iss` of every token the platform signs.
 pub const ISSUER: &str = "powernode";
 /// `aud` of user access tokens.
@@ -134,6 +217,7 @@ fn sign<T: Serialize>(claims: &T, secret: &[u8]) -> Result<String, TokenError> {
     if secret.is_empty() {
         return Err(TokenError::BadKey);
     }
+    hs256::install();
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         claims,
@@ -161,6 +245,7 @@ fn verify<T: DeserializeOwned>(
         .collect();
     validation.set_audience(&[audience]);
     validation.set_issuer(&[ISSUER]);
+    hs256::install();
     jsonwebtoken::decode::<T>(token, &DecodingKey::from_secret(secret), &validation)
         .map(|data| data.claims)
         .map_err(|e| match e.kind() {
@@ -186,14 +271,19 @@ fn check_expiry(exp: i64, now: i64) -> Result<(), TokenError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hmac::{Hmac, Mac};
+    use sha2::{Sha256, Sha512};
 
     const SECRET: &[u8] = b"test-secret-of-reasonable-length";
     const NOW: i64 = 1_800_000_000;
 
     fn b64(s: &str) -> String {
+        b64_bytes(s.as_bytes())
+    }
+
+    fn b64_bytes(bytes: &[u8]) -> String {
         // URL-safe base64 without padding, enough for the hand-made tokens below.
         const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let bytes = s.as_bytes();
         let mut out = String::new();
         for chunk in bytes.chunks(3) {
             let b = [
@@ -254,16 +344,46 @@ mod tests {
         let payload = b64(&serde_json::to_string(&access()).expect("json"));
         let none = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), payload);
         assert!(verify_access(&none, SECRET, NOW).is_err());
-        let hs512 = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS512),
-            &access(),
-            &EncodingKey::from_secret(SECRET),
-        )
-        .expect("signs");
+        // Correctly signed with the same secret, but not HS256.
+        let hs512 = hand_signed(r#"{"alg":"HS512","typ":"JWT"}"#, &payload, hmac_sha512);
         assert_eq!(
             verify_access(&hs512, SECRET, NOW),
             Err(TokenError::WrongAlgorithm)
         );
+        let rs256 = format!("{}.{}.AAAA", b64(r#"{"alg":"RS256","typ":"JWT"}"#), payload);
+        assert_eq!(
+            verify_access(&rs256, SECRET, NOW),
+            Err(TokenError::WrongAlgorithm)
+        );
+    }
+
+    fn hmac_sha256(message: &str) -> Vec<u8> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(SECRET).expect("key");
+        mac.update(message.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    fn hmac_sha512(message: &str) -> Vec<u8> {
+        let mut mac = Hmac::<Sha512>::new_from_slice(SECRET).expect("key");
+        mac.update(message.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// A token signed by hand (`mac` over `header.payload`), independent of jsonwebtoken.
+    fn hand_signed(header: &str, payload: &str, mac: fn(&str) -> Vec<u8>) -> String {
+        let message = format!("{}.{payload}", b64(header));
+        format!("{message}.{}", b64_bytes(&mac(&message)))
+    }
+
+    #[test]
+    fn hs256_interoperates_with_a_plain_hmac() {
+        let payload = b64(&serde_json::to_string(&access()).expect("json"));
+        let token = hand_signed(r#"{"alg":"HS256","typ":"JWT"}"#, &payload, hmac_sha256);
+        assert_eq!(verify_access(&token, SECRET, NOW), Ok(access()));
+        // And the other way: what we sign carries a plain HMAC-SHA256 of its first two parts.
+        let signed = sign_access(&access(), SECRET).expect("signs");
+        let (message, signature) = signed.rsplit_once('.').expect("three parts");
+        assert_eq!(signature, b64_bytes(&hmac_sha256(message)));
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub mod routes;
 pub mod service;
 pub mod store;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -74,7 +74,8 @@ pub struct Api {
     /// request that opened it, so the database port cannot outlive the request) still counts
     /// every request of its isolate in one place.
     metrics: Arc<Metrics>,
-    openapi: OnceLock<Bytes>,
+    #[cfg(not(feature = "prebuilt-openapi"))]
+    openapi: std::sync::OnceLock<Bytes>,
 }
 
 impl Api {
@@ -106,7 +107,8 @@ impl Api {
             router,
             paths,
             metrics,
-            openapi: OnceLock::new(),
+            #[cfg(not(feature = "prebuilt-openapi"))]
+            openapi: std::sync::OnceLock::new(),
         }
     }
 
@@ -143,7 +145,16 @@ impl Api {
         shared::ids::uuid_v7(millis, self.random())
     }
 
-    /// The OpenAPI document as JSON, built on first use rather than at start-up.
+    /// The OpenAPI document as JSON: with the `prebuilt-openapi` feature (the Worker) the
+    /// committed `openapi.json`, else built on first use rather than at start-up.
+    #[cfg(feature = "prebuilt-openapi")]
+    pub fn openapi_json(&self) -> ApiResult<Bytes> {
+        Ok(Bytes::from_static(openapi::PREBUILT))
+    }
+
+    /// The OpenAPI document as JSON: with the `prebuilt-openapi` feature (the Worker) the
+    /// committed `openapi.json`, else built on first use rather than at start-up.
+    #[cfg(not(feature = "prebuilt-openapi"))]
     pub fn openapi_json(&self) -> ApiResult<Bytes> {
         if let Some(doc) = self.openapi.get() {
             return Ok(doc.clone());

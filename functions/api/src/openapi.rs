@@ -11,6 +11,11 @@ use utoipa::openapi::{
 
 use crate::routes::{Access, ROUTES};
 
+/// [`document`] as JSON, as committed in `functions/api/openapi.json`; served instead of
+/// building it when the `prebuilt-openapi` feature is on. `committed_json_is_current` fails
+/// when it falls behind the route table or a schema, and says how to refresh it.
+pub const PREBUILT: &[u8] = include_bytes!("../openapi.json");
+
 /// Names of every schema the document defines.
 pub fn schema_names() -> Vec<String> {
     components().schemas.keys().cloned().collect()
@@ -258,6 +263,22 @@ mod tests {
             })
             .sum();
         assert_eq!(documented, ROUTES.len(), "no operation without a route");
+    }
+
+    #[test]
+    fn committed_json_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+        let generated = document().to_json().expect("serialises");
+        if std::env::var_os("POWERNODE_UPDATE_OPENAPI").is_some() {
+            std::fs::write(path, &generated).expect("writes openapi.json");
+            return;
+        }
+        assert!(
+            PREBUILT == generated.as_bytes(),
+            "functions/api/openapi.json differs from the document the routes and schemas \
+             build (the Worker serves that file); refresh it with \
+             POWERNODE_UPDATE_OPENAPI=1 cargo test -p powernode-api --lib committed_json_is_current"
+        );
     }
 
     #[test]

@@ -14,9 +14,9 @@ fn required(name: &str) -> String {
     })
 }
 
-/// The bucket every host provider test shares (SeaweedFS has a fixed number of volumes, so a
-/// bucket per test would run out); each test uses a prefix of its own.
-const BUCKET: &str = "powernode-api-tests";
+/// The bucket the storage crate's tests use too: SeaweedFS has a fixed number of volumes, so every
+/// test shares one bucket (a second one may find no volume left) under a prefix of its own.
+const BUCKET: &str = "powernode-storage-tests";
 
 /// An `s3` (or, with the same keys, `gcs`) configuration under a fresh prefix.
 pub async fn s3_configuration() -> Value {
