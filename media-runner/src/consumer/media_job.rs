@@ -150,72 +150,85 @@ impl MediaJob {
             .await?;
         tracing::info!(file = %a.file, version = a.version, bytes = got.size, step = ?self.step, "processing");
         let limits = self.limits;
-        match self.step {
-            Step::Thumbnails => {
-                let path = input.clone();
-                let thumbs = tokio::task::spawn_blocking(move || {
-                    thumbnail::thumbnails_from_path(&path, &limits)
-                })
-                .await
-                .map_err(|e| StepError::Transient(format!("the thumbnail task: {e}")))?
-                .map_err(MediaError::from)?;
-                let mut made = Vec::new();
-                for t in thumbs {
-                    made.push(json!({ "box": t.box_size, "width": t.width, "height": t.height, "content_type": t.content_type, "bytes": t.bytes.len() }));
-                    self.api
-                        .put_derivative(
-                            a.file,
-                            a.version,
-                            Some(t.box_size),
-                            t.content_type,
-                            t.bytes,
-                        )
-                        .await?;
-                }
-                Ok(json!({ "thumbnails": made }))
-            }
-            Step::Metadata => {
-                let found = metadata::extract(&input, &limits).await?;
-                let value = to_value(&found)?;
-                self.api.merge_metadata(a.file, value.clone()).await?;
-                Ok(value)
-            }
-            Step::Video => {
-                let video = match probe::probe(&input, &limits)
+        // An outer deadline over the whole step: ffmpeg runs have their own, but decoding
+        // and encoding in-process do not, and a hostile image must not hold a slot forever.
+        // The same input would run as long again, so running out is final.
+        let deadline = limits.tool_timeout.saturating_mul(3);
+        let step = async {
+            match self.step {
+                Step::Thumbnails => {
+                    let path = input.clone();
+                    let thumbs = tokio::task::spawn_blocking(move || {
+                        thumbnail::thumbnails_from_path(&path, &limits)
+                    })
                     .await
-                    .map_err(MediaError::from)?
-                {
-                    MediaInfo::Video(v) => v,
-                    MediaInfo::Audio(_) => {
-                        return Err(StepError::Input("the file has no video stream".into()));
+                    .map_err(|e| StepError::Transient(format!("the thumbnail task: {e}")))?
+                    .map_err(MediaError::from)?;
+                    let mut made = Vec::new();
+                    for t in thumbs {
+                        made.push(json!({ "box": t.box_size, "width": t.width, "height": t.height, "content_type": t.content_type, "bytes": t.bytes.len() }));
+                        self.api
+                            .put_derivative(
+                                a.file,
+                                a.version,
+                                Some(t.box_size),
+                                t.content_type,
+                                t.bytes,
+                            )
+                            .await?;
                     }
-                };
-                let frame = poster::poster_frame(&input, video.duration_seconds, &limits)
-                    .await
-                    .map_err(MediaError::from)?;
-                let facts = to_value(&video)?;
-                self.api.merge_metadata(a.file, facts.clone()).await?;
-                let at = frame.at_seconds;
-                let (w, h) = (frame.width, frame.height);
-                self.api
-                    .put_derivative(a.file, a.version, None, frame.content_type, frame.bytes)
-                    .await?;
-                Ok(
-                    json!({ "video": facts, "poster": { "at_seconds": at, "width": w, "height": h } }),
-                )
+                    Ok(json!({ "thumbnails": made }))
+                }
+                Step::Metadata => {
+                    let found = metadata::extract(&input, &limits).await?;
+                    let value = to_value(&found)?;
+                    self.api.merge_metadata(a.file, value.clone()).await?;
+                    Ok(value)
+                }
+                Step::Video => {
+                    let video = match probe::probe(&input, &limits)
+                        .await
+                        .map_err(MediaError::from)?
+                    {
+                        MediaInfo::Video(v) => v,
+                        MediaInfo::Audio(_) => {
+                            return Err(StepError::Input("the file has no video stream".into()));
+                        }
+                    };
+                    let frame = poster::poster_frame(&input, video.duration_seconds, &limits)
+                        .await
+                        .map_err(MediaError::from)?;
+                    let facts = to_value(&video)?;
+                    self.api.merge_metadata(a.file, facts.clone()).await?;
+                    let at = frame.at_seconds;
+                    let (w, h) = (frame.width, frame.height);
+                    self.api
+                        .put_derivative(a.file, a.version, None, frame.content_type, frame.bytes)
+                        .await?;
+                    Ok(
+                        json!({ "video": facts, "poster": { "at_seconds": at, "width": w, "height": h } }),
+                    )
+                }
+                Step::Audio => {
+                    let info = probe::probe(&input, &limits)
+                        .await
+                        .map_err(MediaError::from)?;
+                    let facts = match info {
+                        MediaInfo::Audio(a) => to_value(&a)?,
+                        // A video's sound is described by its video job.
+                        MediaInfo::Video(v) => to_value(&v)?,
+                    };
+                    self.api.merge_metadata(a.file, facts.clone()).await?;
+                    Ok(facts)
+                }
             }
-            Step::Audio => {
-                let info = probe::probe(&input, &limits)
-                    .await
-                    .map_err(MediaError::from)?;
-                let facts = match info {
-                    MediaInfo::Audio(a) => to_value(&a)?,
-                    // A video's sound is described by its video job.
-                    MediaInfo::Video(v) => to_value(&v)?,
-                };
-                self.api.merge_metadata(a.file, facts.clone()).await?;
-                Ok(facts)
-            }
+        };
+        match tokio::time::timeout(deadline, step).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(StepError::Input(format!(
+                "processing took longer than {} s and was stopped",
+                deadline.as_secs()
+            ))),
         }
     }
 }

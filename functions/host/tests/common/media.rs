@@ -59,6 +59,8 @@ impl Runner {
             .env("WORKER_SERVICE_TOKEN", WORKER_SECRET)
             .env("MEDIA_RUNNER_WORK_DIR", &work_dir)
             .env("MEDIA_RUNNER_CONCURRENCY", "2")
+            // A step that hangs fails after 3x this, well within the tests' waits.
+            .env("MEDIA_RUNNER_TOOL_TIMEOUT_SECONDS", "15")
             .env("RUST_LOG", "info")
             .arg("--lease-seconds")
             .arg(lease_seconds.to_string())
