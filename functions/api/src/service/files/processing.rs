@@ -83,6 +83,13 @@ pub async fn report(
 
     let api = ctx.api;
     let tx = api.db().begin().await?;
+    // The file's row first: reports on two of its jobs at once would each compute the file's
+    // status without the other's change (READ COMMITTED) and leave it `processing` for good.
+    // Held, the second report's status query runs after the first one committed.
+    if fp::lock_for_derivative(&*tx, file).await?.is_none() {
+        let _ = tx.rollback().await;
+        return Err(ApiError::not_found("processing job"));
+    }
     let Some(current) = fp::lock_job(&*tx, file, job).await? else {
         let _ = tx.rollback().await;
         return Err(ApiError::not_found("processing job"));
