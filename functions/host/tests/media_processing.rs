@@ -40,6 +40,23 @@ async fn settled(p: &Platform, who: &Session, id: &str, limit: Duration, runner:
     }
 }
 
+/// One of the file's processing jobs, as the user sees it.
+async fn processing_job(p: &Platform, who: &Session, file: &str, job: &str) -> Value {
+    let r = p
+        .get(
+            &format!("/api/v1/files/{file}/processing_jobs"),
+            Some(&who.access),
+        )
+        .await;
+    r.assert_ok(200)
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|j| j["id"] == job)
+        .cloned()
+        .expect("the job is listed")
+}
+
 /// GETs a derivative as the user: status and bytes.
 async fn derivative(p: &Platform, who: &Session, path: &str) -> (u16, Vec<u8>) {
     let r = p
@@ -274,17 +291,7 @@ async fn a_runner_killed_mid_job_leaves_its_job_to_be_delivered_again() {
     // Kill it while its thumbnail job is in progress.
     let start = Instant::now();
     loop {
-        let r = p
-            .get(
-                &format!("/api/v1/files/{id}/processing_jobs"),
-                Some(&owner.access),
-            )
-            .await;
-        let jobs = r.assert_ok(200).as_array().expect("list").clone();
-        let job = jobs
-            .iter()
-            .find(|j| j["id"] == thumb_job.as_str())
-            .expect("job");
+        let job = processing_job(&p, &owner, &id, &thumb_job).await;
         if job["status"] == "processing" {
             break;
         }
@@ -327,17 +334,7 @@ async fn a_runner_killed_mid_job_leaves_its_job_to_be_delivered_again() {
         );
     };
     assert_thumbnails(&p, &owner, &done, (8000, 6000)).await;
-    let r = p
-        .get(
-            &format!("/api/v1/files/{id}/processing_jobs"),
-            Some(&owner.access),
-        )
-        .await;
-    let jobs = r.assert_ok(200).as_array().expect("list").clone();
-    let job = jobs
-        .iter()
-        .find(|j| j["id"] == thumb_job.as_str())
-        .expect("job");
+    let job = processing_job(&p, &owner, &id, &thumb_job).await;
     assert!(job["attempts"].as_i64().is_some_and(|a| a >= 2), "{job}");
     // The killed run's files were removed when the new runner started, its own after its run.
     assert!(runner.leftovers().is_empty(), "{:?}", runner.leftovers());

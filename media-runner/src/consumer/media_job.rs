@@ -215,7 +215,8 @@ impl MediaJob {
                         .map_err(MediaError::from)?;
                     let facts = match info {
                         MediaInfo::Audio(a) => to_value(&a)?,
-                        // A video's sound is described by its video job.
+                        // An audio type that probes as a video (a cover picture in the
+                        // container, say): its facts are stored as they are.
                         MediaInfo::Video(v) => to_value(&v)?,
                     };
                     self.api.merge_metadata(a.file, facts.clone()).await?;

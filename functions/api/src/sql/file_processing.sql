@@ -2,9 +2,9 @@
 -- Every statement here is reached only with the service token; the file id comes from a job
 -- the API itself queued.
 
--- The file's row held until the transaction ends, so a derivative cannot land on a version
--- that a concurrent new version just replaced.
--- name: FileLockForDerivative
+-- The file's row held until the transaction ends: a derivative cannot land on a version
+-- that a concurrent new version just replaced, and reports on its jobs take turns.
+-- name: FileLockStored
 SELECT account_id, storage_id, version, thumbnails, poster_key
   FROM files WHERE id = $1 AND upload_state = 'stored'
    FOR UPDATE

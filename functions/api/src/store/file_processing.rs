@@ -24,12 +24,12 @@ pub struct DerivativeTarget {
     pub poster_key: Option<String>,
 }
 
-/// Locks a stored file's row for a derivative write (`None`: no such file).
-pub async fn lock_for_derivative(
+/// Locks a stored file's row (derivative writes, job reports); `None`: no such file.
+pub async fn lock_stored_file(
     c: &dyn Conn,
     file: Uuid,
 ) -> Result<Option<DerivativeTarget>, DbError> {
-    let Some(r) = query_opt(c, sql::FILE_LOCK_FOR_DERIVATIVE, &[file.into()]).await? else {
+    let Some(r) = query_opt(c, sql::FILE_LOCK_STORED, &[file.into()]).await? else {
         return Ok(None);
     };
     Ok(Some(DerivativeTarget {

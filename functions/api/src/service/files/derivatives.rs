@@ -91,7 +91,7 @@ pub async fn put(ctx: &Ctx<'_>, file: Uuid, version: i32, which: Derivative) -> 
             "must be image/jpeg, image/png or image/webp",
         )
     })?;
-    let target = fp::lock_for_derivative(api.db(), file)
+    let target = fp::lock_stored_file(api.db(), file)
         .await?
         .ok_or_else(|| ApiError::not_found("file"))?;
     if target.version != version {
@@ -136,7 +136,7 @@ pub async fn put(ctx: &Ctx<'_>, file: Uuid, version: i32, which: Derivative) -> 
     // landed while the bytes were going out.
     let written = async {
         let tx = api.db().begin().await?;
-        let Some(now_target) = fp::lock_for_derivative(&*tx, file).await? else {
+        let Some(now_target) = fp::lock_stored_file(&*tx, file).await? else {
             let _ = tx.rollback().await;
             return Err(ApiError::not_found("file"));
         };

@@ -86,7 +86,7 @@ pub async fn report(
     // The file's row first: reports on two of its jobs at once would each compute the file's
     // status without the other's change (READ COMMITTED) and leave it `processing` for good.
     // Held, the second report's status query runs after the first one committed.
-    if fp::lock_for_derivative(&*tx, file).await?.is_none() {
+    if fp::lock_stored_file(&*tx, file).await?.is_none() {
         let _ = tx.rollback().await;
         return Err(ApiError::not_found("processing job"));
     }

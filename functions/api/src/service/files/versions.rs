@@ -156,7 +156,7 @@ async fn commit(
     }
     // The new version's derivatives are made afresh; the old ones' objects go after commit.
     let stale_derivatives: Vec<String> =
-        match store::file_processing::lock_for_derivative(&*tx, id).await? {
+        match store::file_processing::lock_stored_file(&*tx, id).await? {
             Some(t) => t
                 .thumbnails
                 .as_object()
