@@ -60,6 +60,7 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<shared::job::JobState>()
         .schema_from::<jobs::EnqueueRequest>()
         .schema_from::<jobs::QueueSummary>()
+        .schema_from::<jobs::QueueHistoryPoint>()
         .schema_from::<jobs::ClaimRequest>()
         .schema_from::<jobs::ClaimByIdRequest>()
         .schema_from::<jobs::ClaimedJob>()

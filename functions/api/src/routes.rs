@@ -71,6 +71,7 @@ pub enum RouteId {
     StoragesDelete,
     StoragesTest,
     AdminQueues,
+    AdminQueueHistory,
     AdminQueuePause,
     AdminQueueResume,
     AdminJobsList,
@@ -596,6 +597,15 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("queue")
     .list_of("QueueSummary"),
     route(
+        R::AdminQueueHistory,
+        Method::GET,
+        "/api/v1/admin/queues/{name}/history",
+        User(Some(Permission::JobsRead)),
+        "Throughput and latency per minute, oldest first (`minutes` 1 to 1440, default 60)",
+    )
+    .tag("queue")
+    .list_of("QueueHistoryPoint"),
+    route(
         R::AdminQueuePause,
         Method::POST,
         "/api/v1/admin/queues/{name}/pause",
@@ -895,6 +905,7 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::StoragesDelete => storages::delete(ctx).await,
         R::StoragesTest => storages::test(ctx).await,
         R::AdminQueues => jobs::queues(ctx).await,
+        R::AdminQueueHistory => jobs::history(ctx).await,
         R::AdminQueuePause => jobs::pause(ctx).await,
         R::AdminQueueResume => jobs::resume(ctx).await,
         R::AdminJobsList => jobs::list(ctx).await,

@@ -117,6 +117,25 @@ pub struct QueueSummary {
     pub failed_last_minute: i64,
 }
 
+/// One minute of a queue's history (`GET /api/v1/admin/queues/{name}/history`). A job counts
+/// in the minute it was finalized (completed or dead).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueHistoryPoint {
+    /// Start of the minute (UTC).
+    pub minute: DateTime<Utc>,
+    /// Jobs completed in this minute.
+    pub completed: i64,
+    /// Jobs that went dead in this minute.
+    pub dead: i64,
+    /// Average wait of those jobs' last attempt, from `run_at` until claimed, in milliseconds;
+    /// null when no job (or none was ever claimed).
+    pub wait_ms_avg: Option<f64>,
+    /// Average run of those jobs' last attempt, from the claim until finalized, in
+    /// milliseconds; null when no job (or none was ever claimed).
+    pub run_ms_avg: Option<f64>,
+}
+
 /// `POST /api/v1/worker/queue/claim`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -12,6 +12,14 @@ pub async fn queues(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     Ok(Reply::ok(&jobs::summaries(ctx).await?)?.into())
 }
 
+pub async fn history(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let name = ctx
+        .param("name")
+        .ok_or_else(|| ApiError::not_found("queue"))?;
+    let minutes = ctx.req.query_param("minutes");
+    Ok(Reply::ok(&jobs::history(ctx, name, minutes.as_deref()).await?)?.into())
+}
+
 pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     let q = |name: &str| ctx.req.query_param(name);
     let page =

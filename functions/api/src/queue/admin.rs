@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use shared::api::jobs::{Job, QueueSummary};
+use chrono::{DurationRound, TimeDelta};
+use shared::api::jobs::{Job, QueueHistoryPoint, QueueSummary};
 use shared::job::JobState;
 use uuid::Uuid;
 
@@ -125,6 +126,46 @@ pub async fn summaries(api: &Api, scope: Option<Uuid>) -> Result<Vec<QueueSummar
         }
     }
     Ok(out)
+}
+
+/// Queue `queue`'s finished jobs per minute over the last `minutes` minutes (the current,
+/// partial minute last), for the jobs in `scope`; `None` if there is no such queue.
+pub async fn history(
+    api: &Api,
+    queue: &str,
+    minutes: u16,
+    scope: Option<Uuid>,
+) -> Result<Option<Vec<QueueHistoryPoint>>, DbError> {
+    let minute = TimeDelta::minutes(1);
+    let now = api.now();
+    // Truncating a UTC instant to a whole minute only fails out of chrono's range; the instant
+    // itself is then the best start there is.
+    let current = now.duration_trunc(minute).unwrap_or(now);
+    let until = current + minute;
+    let from = until - TimeDelta::minutes(i64::from(minutes));
+    let rows = api
+        .db()
+        .query(
+            sql::JOB_HISTORY_BY_MINUTE,
+            &[queue.into(), from.into(), until.into(), scope.into()],
+        )
+        .await?;
+    // Every minute has a row, so an empty answer can only mean the queue does not exist.
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    rows.iter()
+        .map(|r| {
+            Ok(QueueHistoryPoint {
+                minute: r.get("minute")?,
+                completed: r.get("completed")?,
+                dead: r.get("dead")?,
+                wait_ms_avg: r.get("wait_ms_avg")?,
+                run_ms_avg: r.get("run_ms_avg")?,
+            })
+        })
+        .collect::<Result<_, DbError>>()
+        .map(Some)
 }
 
 /// Jobs by queue and state across every account, for `/metrics`.

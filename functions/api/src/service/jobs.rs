@@ -7,8 +7,8 @@ use chrono::Duration;
 use shared::api::jobs::{
     BatchOutcome, ClaimByIdRequest, ClaimRequest, ClaimedJob, CompleteRequest, Enqueue,
     EnqueueBatchRequest, EnqueueRequest, FailRequest, HeartbeatRequest, IdempotencyRequest,
-    IdempotencyState, Job, JobRun, PruneReport, PruneRequest, QueueSummary, RelayReport,
-    RescueReport, SnoozeRequest,
+    IdempotencyState, Job, JobRun, PruneReport, PruneRequest, QueueHistoryPoint, QueueSummary,
+    RelayReport, RescueReport, SnoozeRequest,
 };
 use shared::job::{self, JobState};
 use shared::pagination::{PageRequest, Pagination};
@@ -35,6 +35,39 @@ fn scope(ctx: &Ctx<'_>) -> ApiResult<Option<Uuid>> {
 /// Queues with counts (the caller's jobs only, unless platform admin).
 pub async fn summaries(ctx: &Ctx<'_>) -> ApiResult<Vec<QueueSummary>> {
     Ok(queue::admin::summaries(ctx.api, scope(ctx)?).await?)
+}
+
+/// Minutes of history a queue's chart may ask for: one a minute up to a day.
+pub const HISTORY_MINUTES: std::ops::RangeInclusive<u16> = 1..=1440;
+
+/// Minutes of history when the caller does not say.
+pub const DEFAULT_HISTORY_MINUTES: u16 = 60;
+
+/// A queue's throughput and latency per minute over the last `minutes` (the caller's jobs
+/// only, unless platform admin), oldest first.
+pub async fn history(
+    ctx: &Ctx<'_>,
+    name: &str,
+    minutes: Option<&str>,
+) -> ApiResult<Vec<QueueHistoryPoint>> {
+    let minutes = match minutes {
+        None => DEFAULT_HISTORY_MINUTES,
+        // Digits only: `parse` alone would also take a leading `+`.
+        Some(m) => Some(m)
+            .filter(|m| m.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|m| m.parse::<u16>().ok())
+            .filter(|m| HISTORY_MINUTES.contains(m))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "`minutes` must be a whole number from {} to {}",
+                    HISTORY_MINUTES.start(),
+                    HISTORY_MINUTES.end()
+                ))
+            })?,
+    };
+    queue::admin::history(ctx.api, name, minutes, scope(ctx)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("queue"))
 }
 
 /// A page of jobs.

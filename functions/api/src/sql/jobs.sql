@@ -130,6 +130,31 @@ UPDATE jobs
  WHERE id = ANY($1::uuid[]) AND state = 'running' AND lease_owner = $4::text
 RETURNING id
 
+-- name: JobHistoryByMinute
+-- Queue $1's finished jobs per minute, one row for every minute from $2 up to (not including)
+-- $3, both whole minutes, oldest first; no rows at all for an unknown queue. A job counts in the
+-- minute of its finalized_at. date_bin keeps the minutes aligned to $2 whatever the session's
+-- time zone; avg skips jobs never claimed (attempted_at NULL), so an empty minute averages NULL.
+WITH finished AS (
+    SELECT date_bin(interval '1 minute', j.finalized_at, $2::timestamptz) AS bucket,
+           j.state, j.run_at, j.attempted_at, j.finalized_at
+      FROM jobs j
+     WHERE j.queue = $1::text AND j.state IN ('completed', 'dead')
+       AND j.finalized_at >= $2::timestamptz AND j.finalized_at < $3::timestamptz
+       AND ($4::uuid IS NULL OR j.account_id = $4::uuid)
+)
+SELECT m.bucket AS minute,
+       count(*) FILTER (WHERE f.state = 'completed') AS completed,
+       count(*) FILTER (WHERE f.state = 'dead') AS dead,
+       (avg(EXTRACT(EPOCH FROM (f.attempted_at - f.run_at))) * 1000)::float8 AS wait_ms_avg,
+       (avg(EXTRACT(EPOCH FROM (f.finalized_at - f.attempted_at))) * 1000)::float8 AS run_ms_avg
+  FROM queues q
+ CROSS JOIN generate_series($2::timestamptz, $3::timestamptz - interval '1 minute', interval '1 minute') AS m(bucket)
+  LEFT JOIN finished f ON f.bucket = m.bucket
+ WHERE q.name = $1::text
+ GROUP BY m.bucket
+ ORDER BY m.bucket
+
 -- name: JobInsert
 -- Selecting from queues both takes the queue's priority and inserts nothing for an unknown queue.
 -- No row back means: an unknown queue, or an idempotency key another enqueue holds.
