@@ -760,3 +760,178 @@ async fn racing_enqueues_of_one_idempotency_key_create_one_job_and_never_fail() 
         1
     );
 }
+
+/// Waits, when the current UTC minute has less than 15 s left, until the next one begins, so a
+/// test's jobs all finish in the minute its history is read in.
+async fn clear_of_a_minute_boundary() {
+    use chrono::Timelike;
+    let now = chrono::Utc::now();
+    let left_ms = 60_000 - i64::from(now.second()) * 1000 - i64::from(now.nanosecond() / 1_000_000);
+    if left_ms < 15_000 {
+        let wait = u64::try_from(left_ms + 100).unwrap_or(0);
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+    }
+}
+
+/// `GET /api/v1/admin/queues/{name}/history` as `token`, answering the points.
+async fn history(p: &Platform, token: &str, query: &str) -> Vec<Value> {
+    let r = p
+        .get(
+            &format!("/api/v1/admin/queues/default/history{query}"),
+            Some(token),
+        )
+        .await;
+    r.assert_ok(200).as_array().expect("points").clone()
+}
+
+fn minute_of(point: &Value) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(point["minute"].as_str().expect("minute"))
+        .expect("RFC 3339")
+        .with_timezone(&chrono::Utc)
+}
+
+/// Asserts every point but the last is an empty minute.
+fn earlier_minutes_are_empty(points: &[Value]) {
+    for p in &points[..points.len() - 1] {
+        assert_eq!(
+            (
+                &p["completed"],
+                &p["dead"],
+                &p["wait_ms_avg"],
+                &p["run_ms_avg"]
+            ),
+            (&json!(0), &json!(0), &Value::Null, &Value::Null),
+            "{p}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_queues_history_counts_each_minutes_finished_jobs_for_the_callers_account() {
+    let (p, admin) = platform_with_admin().await;
+    let a = p.register("a@example.com").await;
+    let b = p.register("b@example.com").await;
+    clear_of_a_minute_boundary().await;
+    let mut a_ids = Vec::new();
+    for n in 0..4 {
+        let job = enqueue(
+            &p,
+            &a.access,
+            json!({ "job_type": "system.noop", "args": { "n": n } }),
+        )
+        .await;
+        a_ids.push(job["id"].as_str().expect("id").to_string());
+    }
+    let b_job = enqueue(&p, &b.access, json!({ "job_type": "system.noop" })).await;
+    assert_eq!(claim(&p, "w", &["default"], 10).await.len(), 5);
+    // Account a: two completed, one dead, one still running; account b: one completed.
+    worker_call(
+        &p,
+        "complete",
+        json!({ "worker_id": "w", "jobs": [{ "id": a_ids[0] }, { "id": a_ids[1] }, { "id": b_job["id"] }] }),
+    )
+    .await;
+    let out = worker_call(
+        &p,
+        "fail",
+        json!({ "worker_id": "w", "jobs": [{ "id": a_ids[2], "error": "no", "discard": true }] }),
+    )
+    .await;
+    assert_eq!(out[0]["state"], "dead");
+    let detail = p
+        .get(&format!("/api/v1/admin/jobs/{}", a_ids[0]), Some(&a.access))
+        .await;
+    let completed_at = chrono::DateTime::parse_from_rfc3339(
+        detail.assert_ok(200)["completed_at"]
+            .as_str()
+            .expect("completed_at"),
+    )
+    .expect("time");
+
+    let points = history(&p, &a.access, "").await;
+    assert_eq!(points.len(), 60, "an hour by default");
+    for pair in points.windows(2) {
+        assert_eq!(
+            minute_of(&pair[1]) - minute_of(&pair[0]),
+            chrono::TimeDelta::minutes(1),
+            "one point a minute, oldest first"
+        );
+    }
+    let last = &points[59];
+    assert_eq!(
+        minute_of(last).timestamp(),
+        completed_at.timestamp() - completed_at.timestamp().rem_euclid(60),
+        "the last point is the current minute, in which the jobs finished"
+    );
+    assert_eq!(
+        (&last["completed"], &last["dead"]),
+        (&json!(2), &json!(1)),
+        "account a's own jobs only: {last}"
+    );
+    for avg in ["wait_ms_avg", "run_ms_avg"] {
+        assert!(
+            last[avg].as_f64().is_some_and(|ms| ms >= 0.0),
+            "{avg}: {last}"
+        );
+    }
+    earlier_minutes_are_empty(&points);
+
+    let five = history(&p, &a.access, "?minutes=5").await;
+    assert_eq!(five.len(), 5);
+    assert_eq!(five[4], *last, "the same current minute");
+    earlier_minutes_are_empty(&five);
+    let other = history(&p, &b.access, "?minutes=5").await;
+    assert_eq!(
+        (&other[4]["completed"], &other[4]["dead"]),
+        (&json!(1), &json!(0)),
+        "account b sees only its own job: {}",
+        other[4]
+    );
+    let all = history(&p, &admin.access, "?minutes=1").await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (&all[0]["completed"], &all[0]["dead"]),
+        (&json!(3), &json!(1)),
+        "the platform admin sees every account's"
+    );
+
+    // A job finished two minutes ago counts two points back (moved there in the database:
+    // the API's clock is real on every runtime).
+    let id: Uuid = a_ids[0].parse().expect("uuid");
+    p.db.execute(
+        "UPDATE jobs SET run_at = run_at - interval '2 minutes',
+                         attempted_at = attempted_at - interval '2 minutes',
+                         finalized_at = finalized_at - interval '2 minutes'
+          WHERE id = $1",
+        &[&id],
+    )
+    .await
+    .expect("update");
+    let moved = history(&p, &a.access, "?minutes=5").await;
+    assert_eq!(
+        [&moved[2]["completed"], &moved[4]["completed"]],
+        [&json!(1), &json!(1)],
+        "{moved:?}"
+    );
+    assert!(
+        moved[2]["run_ms_avg"].as_f64().is_some_and(|ms| ms >= 0.0),
+        "{}",
+        moved[2]
+    );
+
+    for bad in ["0", "1441", "abc", "-5", "+5", ""] {
+        p.get(
+            &format!("/api/v1/admin/queues/default/history?minutes={bad}"),
+            Some(&a.access),
+        )
+        .await
+        .assert_error(400, "bad_request");
+    }
+    p.get("/api/v1/admin/queues/nope/history", Some(&a.access))
+        .await
+        .assert_error(404, "not_found");
+    let viewer = p.add_user(&a, "viewer@example.com", "viewer").await;
+    p.get("/api/v1/admin/queues/default/history", Some(&viewer.access))
+        .await
+        .assert_error(403, "forbidden");
+}
