@@ -182,6 +182,12 @@ impl Api {
         })
     }
 
+    /// Whether `path` is one of the API's routes (with any method). The native host serves the
+    /// web UI for the paths that are not.
+    pub fn serves_path(&self, path: &str) -> bool {
+        path.starts_with("/api/") || self.router.at(path).is_ok()
+    }
+
     /// Answers one request. Never panics on input and never returns a 5xx for a client mistake.
     pub async fn handle(&self, req: ApiRequest) -> ApiResponse {
         let started = self.now();

@@ -37,6 +37,9 @@ pub struct HostConfig {
     pub runaway: RunawayPolicy,
     /// `POWERNODE_MAX_UPLOAD_BYTES`: the largest uploaded file (default 5 GiB).
     pub max_upload_bytes: u64,
+    /// `POWERNODE_WEB_DIR` (default `web/dist`): the built web UI, served at `/` for every
+    /// `GET` that is not the API's. `None`, or a directory without `index.html`: API only.
+    pub web_dir: Option<PathBuf>,
 }
 
 /// The built-in consumers of `powernode serve`.
@@ -104,6 +107,9 @@ impl HostConfig {
                 "POWERNODE_MAX_UPLOAD_BYTES",
                 ApiConfig::new(Vec::new(), Vec::new()).max_upload_bytes,
             )?,
+            web_dir: Some(PathBuf::from(
+                var("POWERNODE_WEB_DIR").unwrap_or_else(|| "web/dist".into()),
+            )),
             http_addr,
             data_dir,
             database_url,

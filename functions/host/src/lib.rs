@@ -8,6 +8,7 @@ pub mod logging;
 pub mod platform;
 pub mod secrets;
 pub mod server;
+pub mod web;
 
 pub use config::HostConfig;
 pub use server::{Running, build_api, start};

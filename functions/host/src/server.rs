@@ -33,6 +33,7 @@ use tokio::task::JoinHandle;
 use crate::cache::RedisCache;
 use crate::config::{ConsumerSettings, HostConfig};
 use crate::platform::{BlockingArgon2, OsRng, SystemClock};
+use crate::web::WebUi;
 
 /// How long in-flight requests may take to finish after a stop signal.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -131,9 +132,19 @@ pub async fn start(config: HostConfig) -> Result<Running> {
         .await
         .with_context(|| format!("binding {}", config.http_addr))?;
     let addr = listener.local_addr()?;
+    let web = config.web_dir.as_deref().and_then(WebUi::open);
+    match (&web, &config.web_dir) {
+        (Some(_), Some(dir)) => tracing::info!(dir = %dir.display(), "serving the web UI at /"),
+        (None, Some(dir)) => tracing::info!(
+            dir = %dir.display(),
+            "no web UI build there (scripts/dev builds one); serving the API only"
+        ),
+        _ => {}
+    }
     let state = AppState {
         api: api.clone(),
         trust_proxy: config.trust_proxy,
+        web,
     };
     let app = Router::new().fallback(handle).with_state(state);
     let (stop, stopped) = oneshot::channel::<()>();
@@ -198,6 +209,7 @@ pub fn start_consumers(
 struct AppState {
     api: Arc<Api>,
     trust_proxy: bool,
+    web: Option<WebUi>,
 }
 
 async fn handle(
@@ -205,6 +217,12 @@ async fn handle(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
+    if let Some(web) = &state.web
+        && matches!(*req.method(), http::Method::GET | http::Method::HEAD)
+        && !state.api.serves_path(req.uri().path())
+    {
+        return web.serve(req).await;
+    }
     let (parts, body) = req.into_parts();
     // An upload route gets the body as it arrives (its handler enforces the upload limit);
     // any other body is read whole, up to the limit.

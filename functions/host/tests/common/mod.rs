@@ -147,6 +147,8 @@ pub struct Options {
     pub max_upload_bytes: Option<u64>,
     pub admin: Option<(String, String)>,
     pub consumers: bool,
+    /// A built web UI to serve at `/` (natively only: the Worker serves its assets itself).
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 impl Platform {
@@ -197,6 +199,7 @@ impl Platform {
                 .then(powernode_host::config::ConsumerSettings::default),
             runaway: options.runaway.unwrap_or_default(),
             max_upload_bytes: options.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD),
+            web_dir: options.web_dir,
         };
         let running = powernode_host::start(config.clone())
             .await
@@ -252,6 +255,7 @@ impl Platform {
             consumers: None,
             runaway: external_runaway_policy(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD,
+            web_dir: None,
         };
         let api = powernode_host::build_api(&config)
             .await

@@ -1,0 +1,248 @@
+// The web UI's end-to-end flow, in headless Chromium, against a platform started as
+// ./scripts/dev starts it (with the media runner): register, upload images, see a thumbnail
+// appear after processing, open the file and see its EXIF, share it with a password and
+// download it through the share page, watch the queues and retry a dead job; the storage and
+// users pages too. Every page is checked for unlabelled controls, and screenshotted.
+//
+// node web/e2e/flow.mjs --base http://127.0.0.1:PORT --out DIR --samples MEDIA_SAMPLES_DIR
+// (PN_PLAYWRIGHT_DIR and PN_CHROMIUM come from scripts/lib/browser.sh.)
+
+import { createRequire } from "node:module";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith("--") ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []),
+);
+for (const need of ["base", "out", "samples"]) {
+  if (!args[need]) throw new Error(`--${need} is required`);
+}
+const require = createRequire(`${process.env.PN_PLAYWRIGHT_DIR}/`);
+const { chromium } = require("playwright-core");
+
+const base = args.base.replace(/\/$/, "");
+const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+const photo = path.join(args.samples, "jpg/Canon_40D.jpg");
+const second = path.join(args.samples, "jpg/gps/DSCN0010.jpg");
+const broken = path.join(args.samples, "jpg/corrupted.jpg");
+const consoleErrors = [];
+let step = "start";
+
+const browser = await chromium.launch({
+  executablePath: process.env.PN_CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+async function newPage(context) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  page.on("console", (m) => m.type() === "error" && consoleErrors.push(`${step}: ${m.text()}`));
+  page.on("pageerror", (e) => consoleErrors.push(`${step}: ${e.message}`));
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(args.out, `${name}.png`), fullPage: true });
+}
+
+// Every visible control has an accessible name: a <label>, aria-label(ledby), or text.
+async function checkLabels(page, name) {
+  const unlabelled = await page.locator("input, select, textarea, button, a[href]").evaluateAll((els) =>
+    els
+      .filter((el) => el.getClientRects().length > 0 || el.type === "file")
+      .filter((el) => {
+        const aria = el.getAttribute("aria-label") || el.getAttribute("aria-labelledby") || el.title;
+        if (aria) return false;
+        if (["INPUT", "SELECT", "TEXTAREA"].includes(el.tagName)) return !(el.labels && el.labels.length);
+        return !el.textContent.trim();
+      })
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+  if (unlabelled.length) throw new Error(`${name}: controls without a label: ${unlabelled.join(" | ")}`);
+}
+
+async function page_(page, name) {
+  step = name;
+  await checkLabels(page, name);
+  await shot(page, name);
+}
+
+async function expectNotice(page, text) {
+  await page.locator(".notices .notice", { hasText: text }).first().waitFor();
+}
+
+const email = `e2e-${Date.now()}@example.com`;
+const password = "e2e password 123";
+const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+const page = await newPage(context);
+try {
+  // Signed out, any page shows sign-in.
+  step = "sign-in page";
+  await page.goto(`${base}/queues`);
+  await page.getByRole("heading", { name: "Sign in to Powernode" }).waitFor();
+  await page_(page, "01-sign-in");
+
+  // Register through the form, by keyboard.
+  step = "register";
+  await page.getByRole("link", { name: "Create one" }).click();
+  await page.getByRole("heading", { name: "Create your Powernode account" }).waitFor();
+  await page_(page, "02-register");
+  await page.getByLabel("Your name").fill("E2E Owner");
+  await page.getByLabel("Account name").fill("E2E Account");
+  await page.getByLabel("Email").focus();
+  await page.keyboard.type(email);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(password);
+  await page.keyboard.press("Enter");
+  // The page asked for first (Queues) appears once signed in; go to Files.
+  await page.getByRole("heading", { name: "Queues" }).waitFor();
+  await page.getByRole("link", { name: "Files", exact: true }).click();
+  await page.getByRole("heading", { name: "Files" }).waitFor();
+
+  // Upload two photos at once and a broken one; each gets its own progress row.
+  step = "upload";
+  await page.getByLabel("Upload files").setInputFiles([photo, second]);
+  await expectNotice(page, "Uploaded Canon_40D.jpg");
+  await expectNotice(page, "Uploaded DSCN0010.jpg");
+  await page.getByLabel("Upload files").setInputFiles([broken]);
+  await expectNotice(page, "Uploaded corrupted.jpg");
+  // The grid shows a placeholder until processing ends, then the thumbnail by itself.
+  step = "thumbnail";
+  await page.getByRole("img", { name: "Thumbnail of Canon_40D.jpg" }).waitFor({ timeout: 120_000 });
+  const thumb = page.getByRole("img", { name: "Thumbnail of Canon_40D.jpg" });
+  await thumb.evaluate((img) => img.complete || new Promise((r) => (img.onload = r)));
+  if ((await thumb.evaluate((img) => img.naturalWidth)) < 100) throw new Error("the thumbnail did not load");
+  await page.getByRole("img", { name: "Thumbnail of DSCN0010.jpg" }).waitFor({ timeout: 120_000 });
+  await page.locator('.file-card[data-status="failed"]', { hasText: "corrupted.jpg" }).waitFor({ timeout: 120_000 });
+  await page_(page, "03-files");
+
+  // Filter by name.
+  step = "filter";
+  await page.getByLabel("Name").fill("DSCN");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.locator(".list-summary", { hasText: "1 files" }).waitFor();
+  await page.getByLabel("Name").fill("");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.locator(".list-summary", { hasText: "3 files" }).waitFor();
+
+  // The file's detail: preview, EXIF, processing jobs.
+  step = "detail";
+  await page.getByRole("link", { name: /Canon_40D\.jpg/ }).click();
+  await page.getByRole("heading", { name: "Canon_40D.jpg" }).waitFor();
+  await page.getByRole("img", { name: "Preview of Canon_40D.jpg" }).waitFor({ timeout: 30_000 });
+  const exif = page.getByRole("table", { name: "EXIF tags" });
+  await exif.getByRole("row", { name: /Make\s+Canon/ }).waitFor();
+  await exif.getByRole("row", { name: /Model\s+Canon EOS 40D/ }).waitFor();
+  await page.getByRole("table", { name: "File details and metadata" }).getByRole("row", { name: /width\s+\d+/ }).waitFor();
+  await page.locator("#jobs-title ~ table").getByText("completed").first().waitFor();
+
+  // Tags.
+  step = "tags";
+  await page.getByLabel("Add tags").fill("holiday, canon");
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await page.getByRole("button", { name: "Remove tag canon" }).waitFor();
+
+  // A password share, then its download through the share page, signed out.
+  step = "share";
+  await page.getByLabel("Password", { exact: true }).fill("share pass 123");
+  await page.getByLabel("Download limit").fill("3");
+  await page.getByRole("button", { name: "Create share link" }).click();
+  await expectNotice(page, "Share link created");
+  const shareUrl = await page.locator("a.share-url").first().textContent();
+  if (!shareUrl.startsWith(`${base}/shared/`)) throw new Error(`unexpected share link ${shareUrl}`);
+  await page.locator("td", { hasText: "0 of 3" }).waitFor();
+  await page_(page, "04-file-detail");
+
+  step = "shared page";
+  const stranger = await browser.newContext({ acceptDownloads: true });
+  const visitor = await newPage(stranger);
+  await visitor.goto(shareUrl);
+  await visitor.getByRole("heading", { name: "A file was shared with you" }).waitFor();
+  await visitor.getByRole("button", { name: "Download" }).click();
+  await visitor.getByRole("alert").filter({ hasText: "This link needs its password." }).waitFor();
+  await visitor.getByLabel("Password (if the link has one)").fill("not the password");
+  await visitor.getByRole("button", { name: "Download" }).click();
+  await visitor.getByRole("alert").filter({ hasText: "Wrong password." }).waitFor();
+  await visitor.getByLabel("Password (if the link has one)").fill("share pass 123");
+  const [download] = await Promise.all([
+    visitor.waitForEvent("download"),
+    visitor.getByRole("button", { name: "Download" }).click(),
+  ]);
+  const saved = path.join(mkdtempSync(path.join(tmpdir(), "pn-e2e-")), "shared.jpg");
+  await download.saveAs(saved);
+  if (download.suggestedFilename() !== "Canon_40D.jpg") throw new Error(`download named ${download.suggestedFilename()}`);
+  if (sha256(readFileSync(saved)) !== sha256(readFileSync(photo))) throw new Error("the shared download differs from the upload");
+  await visitor.getByText("Downloaded Canon_40D.jpg").waitFor();
+  await page_(visitor, "05-shared");
+  await stranger.close();
+  step = "share count";
+  await page.reload();
+  await page.locator("td", { hasText: "1 of 3" }).waitFor();
+
+  // Queues: the completed processing jobs, the chart, and a dead job retried.
+  step = "queues";
+  await page.getByRole("link", { name: "Queues" }).click();
+  await page.getByRole("heading", { name: "Queues" }).waitFor();
+  const row = page.locator('tr[data-queue="file_processing"]');
+  await row.waitFor();
+  // Columns: queue, then the states in life order (completed is the 6th cell after the name).
+  const completedCell = row.locator("td").nth(4);
+  await page.waitForFunction((el) => Number(el.textContent) >= 4, await completedCell.elementHandle());
+  await page.getByRole("img", { name: "file_processing throughput" }).waitFor();
+  await page.getByLabel("Queue", { exact: true }).selectOption("file_processing");
+  await page.getByLabel("State").selectOption("completed");
+  await page.locator("tr[data-job]", { hasText: "media.thumbnail" }).first().waitFor();
+  await page.getByLabel("State").selectOption("dead");
+  const deadRow = page.locator("tr[data-job]", { hasText: "media.thumbnail" }).first();
+  await deadRow.waitFor({ timeout: 60_000 });
+  await deadRow.getByRole("button", { name: /Details of job/ }).click();
+  await page.getByRole("heading", { name: "Job media.thumbnail" }).waitFor();
+  await page.locator(".job-detail .errors").waitFor();
+  await page_(page, "06-queues");
+  await page.getByRole("button", { name: "Retry now" }).click();
+  await expectNotice(page, /Job media\.thumbnail is now (available|running|retryable|dead|completed)/);
+
+  // Storage: the default storage, its connection tested.
+  step = "storage";
+  await page.getByRole("link", { name: "Storage" }).click();
+  await page.getByRole("heading", { name: "Storage" }).waitFor();
+  await page.getByRole("button", { name: /^Test / }).first().click();
+  await page.getByText(/Connection works \(\d+ ms\)/).waitFor();
+  await page.getByRole("button", { name: "New storage" }).click();
+  await page.getByLabel("Bucket *").waitFor();
+  await page_(page, "07-storage");
+
+  // Users: invite a viewer.
+  step = "users";
+  await page.getByRole("link", { name: "Users" }).click();
+  await page.getByRole("heading", { name: "Users" }).waitFor();
+  const invitee = `viewer-${Date.now()}@example.com`;
+  await page.getByLabel("Email").fill(invitee);
+  await page.getByLabel("Name").fill("A Viewer");
+  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+  await page.getByLabel("First password").fill("viewer password 1");
+  await page.getByRole("button", { name: "Invite" }).click();
+  await expectNotice(page, `${invitee} added as viewer`);
+  await page.getByRole("row", { name: new RegExp(invitee) }).waitFor();
+  await page_(page, "08-users");
+
+  // Signing out goes back to sign-in, and the token is gone.
+  step = "sign out";
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Sign in to Powernode" }).waitFor();
+  if (await page.evaluate(() => localStorage.getItem("powernode.access_token"))) throw new Error("token kept after sign-out");
+
+  if (consoleErrors.length) throw new Error(`errors in the browser console:\n${consoleErrors.join("\n")}`);
+  writeFileSync(path.join(args.out, "result.txt"), "ok\n");
+  console.log(`web e2e: ok (screenshots in ${args.out})`);
+} catch (e) {
+  await shot(page, `failed-${step.replace(/\W+/g, "-")}`).catch(() => {});
+  console.error(`web e2e FAILED at "${step}": ${e.message}`);
+  if (consoleErrors.length) console.error(`browser console errors:\n${consoleErrors.join("\n")}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,11 @@
+//! Typed clients of the public API, one module per feature. Every call goes through `http`.
+
+pub mod auth;
+pub mod files;
+pub mod http;
+pub mod queues;
+pub mod storages;
+pub mod upload;
+pub mod users;
+
+pub use http::{ApiError, Page};

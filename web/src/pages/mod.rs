@@ -1,0 +1,11 @@
+//! One module per screen.
+
+pub mod file_detail;
+pub mod files;
+pub mod login;
+pub mod not_found;
+pub mod queues;
+pub mod register;
+pub mod shared;
+pub mod storage;
+pub mod users;

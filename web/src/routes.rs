@@ -1,0 +1,42 @@
+//! The app's URLs. The native host and the Worker serve `index.html` for any path that is not
+//! the API's, so each of these survives a reload.
+
+use sycamore_router::Route;
+
+/// One screen.
+#[derive(Route, Clone, Debug, PartialEq, Eq)]
+pub enum AppRoute {
+    /// The files grid.
+    #[to("/")]
+    Files,
+    /// One file's detail.
+    #[to("/files/<id>")]
+    File {
+        /// The file's id (checked by the page).
+        id: String,
+    },
+    /// Queues and jobs.
+    #[to("/queues")]
+    Queues,
+    /// Storage backends.
+    #[to("/storage")]
+    Storage,
+    /// The account's users.
+    #[to("/users")]
+    Users,
+    /// A share link's public page (no sign-in).
+    #[to("/shared/<token>")]
+    Shared {
+        /// The share's token.
+        token: String,
+    },
+    /// Sign in.
+    #[to("/login")]
+    Login,
+    /// Create an account.
+    #[to("/register")]
+    Register,
+    /// Anything else.
+    #[not_found]
+    NotFound,
+}
