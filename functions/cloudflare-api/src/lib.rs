@@ -11,4 +11,5 @@
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
+pub mod s3_requests;
 pub mod upstash;
