@@ -3,12 +3,11 @@
 //!
 //! Signing is `aws-sigv4`'s (AWS's own signer; BENCHMARKS.md "Edge bundles" has why it and not
 //! `rusty-s3`: the Worker's size). The API's own calls are signed in headers, as the SDK signs
-//! them natively (every S3-compatible server takes that for every operation, which is not true
-//! of presigned URLs); the URLs handed to clients for direct transfers are presigned in the
-//! query string. The payload is `UNSIGNED-PAYLOAD` either way, so a part is never hashed in the
-//! Worker (the core computes its own SHA-256 over the bytes). Headers that must reach S3
-//! unchanged (`content-type`, `x-amz-server-side-encryption`) are signed and returned with the
-//! request.
+//! them natively (the form S3-compatible servers support best, for every operation); the URLs
+//! handed to clients for direct transfers are presigned in the query string. The payload is
+//! `UNSIGNED-PAYLOAD` either way, so a part is never hashed in the Worker (the core computes
+//! its own SHA-256 over the bytes). Headers that must reach S3 unchanged (`content-type`,
+//! `x-amz-server-side-encryption`) are signed and returned with the request.
 //!
 //! The configuration is the native provider's, read by the same code
 //! ([`powernode_api::ports::storage::s3::S3Config`]).
