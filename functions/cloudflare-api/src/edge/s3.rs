@@ -259,15 +259,16 @@ impl Drop for AbortOnDrop<'_> {
 }
 
 /// The response body as the port's stream, chunk by chunk as it arrives.
-fn body_stream(op: &'static str, mut response: Response) -> Result<ByteStream, StorageError> {
-    let stream = response
-        .stream()
-        .map_err(|_| StorageError::Unavailable(format!("{op}: no body")))?;
-    Ok(Box::pin(stream.map(move |chunk| {
-        chunk
-            .map(Bytes::from)
-            .map_err(|_| StorageError::Unavailable(format!("{op}: the body failed")))
-    })))
+fn body_stream(op: &'static str, mut response: Response) -> ByteStream {
+    match response.stream() {
+        Ok(stream) => Box::pin(stream.map(move |chunk| {
+            chunk
+                .map(Bytes::from)
+                .map_err(|_| StorageError::Unavailable(format!("{op}: the body failed")))
+        })),
+        // fetch may hand over no body at all for an empty one (an empty object).
+        Err(_) => Box::pin(futures_util::stream::empty()),
+    }
 }
 
 maybe_async_trait! {
@@ -317,7 +318,7 @@ impl ObjectStore for S3FetchStore {
                 (size, Some(range))
             }
         };
-        Ok(GetObject { size, range, body: body_stream(op, response)? })
+        Ok(GetObject { size, range, body: body_stream(op, response) })
     }
 
     async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StorageError> {
