@@ -9,9 +9,10 @@
 //! region `auto` with path-style addressing, which is what the XML API expects.
 
 use powernode_api::ports::storage::StorageError;
+use powernode_api::ports::storage::config::{self, Fields};
+use powernode_api::ports::storage::s3::{bucket_name, key_prefix};
 
-use crate::config::{self, Fields};
-use crate::s3::{S3Config, S3Store, S3Transport, bucket_name, key_prefix};
+use crate::s3::{S3Config, S3Store, S3Transport};
 
 /// Google's XML API endpoint.
 pub const DEFAULT_ENDPOINT: &str = "https://storage.googleapis.com";

@@ -12,7 +12,6 @@
 
 pub mod azure;
 mod azure_auth;
-mod config;
 mod factory;
 pub mod gcs;
 pub mod local;

@@ -1,10 +1,9 @@
 //! The `s3` provider: any S3-compatible server (AWS, R2, MinIO-class servers, SeaweedFS, and
 //! Google Cloud Storage's XML API through `gcs`) over `aws-sdk-s3`.
 //!
-//! Configuration (JSON): `bucket`, `access_key_id`, `secret_access_key` (required), `region`
-//! (default `us-east-1`), `endpoint` (a custom server), `force_path_style` (`bucket` in the
-//! path rather than the host name, which most non-AWS servers need), `prefix` (prepended to
-//! every key), `server_side_encryption` (`AES256` or `aws:kms`, applied to every upload).
+//! Its configuration, keys, error mapping and part cutting are shared with the Workers' `s3`
+//! provider and live beside the port ([`powernode_api::ports::storage::s3`]); this file is
+//! what is native: the SDK client and its calls.
 //!
 //! Uploads stream (see `upload`); downloads hand the SDK's body over as it arrives. Errors
 //! carry the operation, the S3 error code and the HTTP status, never a message body or a
@@ -28,20 +27,16 @@ use aws_sdk_s3::types::ServerSideEncryption;
 use aws_smithy_http_client::tls;
 use chrono::{DateTime, Utc};
 use powernode_api::maybe_async_trait;
+pub use powernode_api::ports::storage::s3::S3Config;
+use powernode_api::ports::storage::s3::{self as shared, classify, content_range};
 use powernode_api::ports::storage::{
     ByteRange, ByteStream, GetObject, ObjectInfo, ObjectStore, PresignFor, Presigned, StorageError,
-    check_key,
 };
-
-use crate::config::{self, Fields};
 
 /// How long a connection attempt may take before the call counts as `Unavailable` (the SDK
 /// retries it first). No overall deadline: a large part or a slow download may take long, and
 /// the SDK's stalled-stream protection already fails a transfer that stops moving.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The longest key S3 accepts, prefix included.
-const MAX_KEY_BYTES: usize = 1024;
 
 /// The HTTP connection pool that S3 stores share. Pooled connections belong to the tokio
 /// runtime that opened them, so each runtime (a host process, a test) makes its own, once, and
@@ -66,123 +61,6 @@ impl Default for S3Transport {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Where and how to reach one bucket. Built from JSON by [`S3Config::from_json`], or by
-/// another provider that speaks S3 (`gcs`).
-#[derive(Clone)]
-pub struct S3Config {
-    /// The bucket.
-    pub bucket: String,
-    /// The signing region (`auto` for R2 and GCS).
-    pub region: String,
-    /// A custom server, e.g. `http://127.0.0.1:9000`; AWS when `None`.
-    pub endpoint: Option<String>,
-    /// Address the bucket in the path (`host/bucket/key`) rather than the host name.
-    pub force_path_style: bool,
-    /// The access key id.
-    pub access_key_id: String,
-    /// The secret key: never printed (see the `Debug` impl).
-    pub secret_access_key: String,
-    /// Prepended to every key: empty, or `/`-separated segments ending in `/`.
-    pub prefix: String,
-    /// Server-side encryption asked for on every upload.
-    pub server_side_encryption: Option<ServerSideEncryption>,
-}
-
-impl fmt::Debug for S3Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("S3Config")
-            .field("bucket", &self.bucket)
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
-            .field("force_path_style", &self.force_path_style)
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"<redacted>")
-            .field("prefix", &self.prefix)
-            .field("server_side_encryption", &self.server_side_encryption)
-            .finish()
-    }
-}
-
-impl S3Config {
-    /// Reads and checks an `s3` configuration.
-    pub fn from_json(configuration: &serde_json::Value) -> Result<Self, StorageError> {
-        let mut f = Fields::new("s3", configuration)?;
-        let bucket = f.required_str("bucket")?;
-        let region = f.optional_str("region")?;
-        let endpoint = f.optional_str("endpoint")?;
-        let force_path_style = f.optional_bool("force_path_style")?.unwrap_or(false);
-        let access_key_id = f.required_str("access_key_id")?;
-        let secret_access_key = f.required_str("secret_access_key")?;
-        let prefix = f.optional_str("prefix")?;
-        let sse = match f.optional_str("server_side_encryption")?.as_deref() {
-            None => None,
-            Some("AES256") => Some(ServerSideEncryption::Aes256),
-            Some("aws:kms") => Some(ServerSideEncryption::AwsKms),
-            Some(_) => {
-                return Err(f.invalid(
-                    "server_side_encryption",
-                    "must be \"AES256\" or \"aws:kms\"",
-                ));
-            }
-        };
-        let region = match region {
-            None => "us-east-1".to_string(),
-            Some(r) if is_region(&r) => r,
-            Some(_) => return Err(f.invalid("region", "must be letters, digits and dashes")),
-        };
-        let config = Self {
-            bucket: bucket_name(&f, bucket)?,
-            region,
-            endpoint: endpoint
-                .map(|e| config::endpoint(&f, "endpoint", &e))
-                .transpose()?,
-            force_path_style,
-            access_key_id,
-            secret_access_key,
-            prefix: key_prefix(&f, prefix)?,
-            server_side_encryption: sse,
-        };
-        f.finish()?;
-        Ok(config)
-    }
-}
-
-fn is_region(r: &str) -> bool {
-    r.len() <= 64 && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
-/// Bucket names go into the URL's host or path: only the characters S3 and GCS allow
-/// (GCS's longest names, with dots, reach 222).
-pub(crate) fn bucket_name(f: &Fields<'_>, bucket: String) -> Result<String, StorageError> {
-    let ok = (3..=222).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
-    if ok {
-        Ok(bucket)
-    } else {
-        Err(f.invalid(
-            "bucket",
-            "must be 3 to 222 letters, digits, dots, dashes or underscores",
-        ))
-    }
-}
-
-/// `a/b` or `a/b/` becomes `a/b/`; each segment follows the key rules.
-pub(crate) fn key_prefix(f: &Fields<'_>, prefix: Option<String>) -> Result<String, StorageError> {
-    let Some(prefix) = prefix else {
-        return Ok(String::new());
-    };
-    let trimmed = prefix.strip_suffix('/').unwrap_or(&prefix);
-    check_key(trimmed).map_err(|_| {
-        f.invalid(
-            "prefix",
-            "must be `/`-separated segments of letters, digits, `.`, `_` and `-`",
-        )
-    })?;
-    Ok(format!("{trimmed}/"))
 }
 
 /// One bucket (or a prefix of it) as an [`ObjectStore`].
@@ -236,7 +114,10 @@ impl S3Store {
             client: Client::from_conf(builder.build()),
             bucket: config.bucket,
             prefix: config.prefix,
-            sse: config.server_side_encryption,
+            sse: config.server_side_encryption.map(|sse| match sse {
+                shared::ServerSideEncryption::Aes256 => ServerSideEncryption::Aes256,
+                shared::ServerSideEncryption::AwsKms => ServerSideEncryption::AwsKms,
+            }),
         }
     }
 
@@ -250,14 +131,7 @@ impl S3Store {
 
     /// The object's key in the bucket.
     fn object_key(&self, key: &str) -> Result<String, StorageError> {
-        check_key(key)?;
-        let full = format!("{}{key}", self.prefix);
-        if full.len() > MAX_KEY_BYTES {
-            return Err(StorageError::InvalidKey(format!(
-                "longer than {MAX_KEY_BYTES} bytes with the prefix: {key:?}"
-            )));
-        }
-        Ok(full)
+        shared::object_key(&self.prefix, key)
     }
 }
 
@@ -293,50 +167,6 @@ where
         }
         _ => StorageError::Unavailable(format!("{op}: failed")),
     }
-}
-
-/// The S3 error code decides where it says enough; the status otherwise.
-fn classify(op: &str, status: u16, code: Option<&str>) -> StorageError {
-    let detail = match code {
-        Some(code) => format!("{op}: {code} (HTTP {status})"),
-        None => format!("{op}: HTTP {status}"),
-    };
-    match (code, status) {
-        (Some("NoSuchBucket"), _) => {
-            StorageError::InvalidConfig(format!("the bucket does not exist ({detail})"))
-        }
-        (Some("NoSuchKey" | "NotFound" | "NoSuchUpload"), _) | (None, 404) => {
-            StorageError::NotFound
-        }
-        (
-            Some(
-                "AccessDenied"
-                | "InvalidAccessKeyId"
-                | "SignatureDoesNotMatch"
-                | "InvalidToken"
-                | "ExpiredToken"
-                | "AllAccessDisabled"
-                | "AccountProblem",
-            ),
-            _,
-        )
-        | (_, 401 | 403) => StorageError::Denied(detail),
-        (Some("InvalidRange"), _) | (_, 416) => StorageError::RangeNotSatisfiable,
-        _ => StorageError::Unavailable(detail),
-    }
-}
-
-/// Parses `bytes START-END/TOTAL`.
-fn content_range(value: &str) -> Option<(ByteRange, u64)> {
-    let rest = value.trim().strip_prefix("bytes ")?;
-    let (span, total) = rest.split_once('/')?;
-    let (start, end) = span.split_once('-')?;
-    let range = ByteRange {
-        start: start.trim().parse().ok()?,
-        end: end.trim().parse().ok()?,
-    };
-    let total: u64 = total.trim().parse().ok()?;
-    (range.start <= range.end && range.end < total).then_some((range, total))
 }
 
 /// The SDK's body as the port's stream, chunk by chunk as it arrives; it ends after an error.
@@ -486,161 +316,26 @@ mod tests {
 
     use super::*;
 
-    fn base() -> serde_json::Value {
-        json!({
-            "bucket": "media",
-            "access_key_id": "AKIDEXAMPLE",
-            "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-        })
-    }
-
-    fn with(field: &str, value: serde_json::Value) -> serde_json::Value {
-        let mut config = base();
-        config[field] = value;
-        config
-    }
+    // The configuration's reading, keys, error codes and ranges are tested where they live
+    // (powernode_api::ports::storage::s3); these check what the SDK store makes of them.
 
     #[test]
-    fn a_full_configuration_reads_and_never_prints_the_secret() {
+    fn the_store_takes_the_shared_configuration_and_never_prints_the_secret() {
         let config = S3Config::from_json(&json!({
             "bucket": "media",
-            "region": "eu-west-3",
-            "endpoint": "http://127.0.0.1:9000/",
-            "force_path_style": true,
             "access_key_id": "AKIDEXAMPLE",
             "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            "prefix": "tenant-1/files",
+            "prefix": "p/q",
             "server_side_encryption": "aws:kms",
         }))
         .expect("valid");
-        assert_eq!(config.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
-        assert_eq!(config.prefix, "tenant-1/files/");
-        assert_eq!(config.region, "eu-west-3");
-        assert_eq!(
-            config.server_side_encryption,
-            Some(ServerSideEncryption::AwsKms)
-        );
-        let printed = format!("{config:?}");
-        assert!(!printed.contains("EXAMPLEKEY"), "{printed}");
         let store = S3Store::new(config, &S3Transport::new());
+        assert_eq!(store.sse, Some(ServerSideEncryption::AwsKms));
         assert!(!format!("{store:?}").contains("EXAMPLEKEY"));
-
-        let defaults = S3Config::from_json(&base()).expect("valid");
-        assert_eq!(defaults.region, "us-east-1");
-        assert_eq!(defaults.prefix, "");
-        assert!(!defaults.force_path_style);
-        assert_eq!(defaults.server_side_encryption, None);
-    }
-
-    #[test]
-    fn bad_configurations_name_the_field() {
-        let cases = [
-            (
-                json!({"access_key_id": "a", "secret_access_key": "s"}),
-                "bucket",
-            ),
-            (with("secret_access_key", json!(null)), "secret_access_key"),
-            (with("access_key_id", json!("")), "access_key_id"),
-            (
-                with("server_side_encryption", json!("aws:kms:dsse")),
-                "server_side_encryption",
-            ),
-            (
-                with("server_side_encryption", json!("SSE-C")),
-                "server_side_encryption",
-            ),
-            (with("force_path_style", json!("yes")), "force_path_style"),
-            (with("endpoint", json!("localhost:9000")), "endpoint"),
-            (with("prefix", json!("../up")), "prefix"),
-            (with("prefix", json!("/abs")), "prefix"),
-            (with("bucket", json!("a/b")), "bucket"),
-            (with("region", json!("us east")), "region"),
-            (with("forcePathStyle", json!(true)), "forcePathStyle"),
-        ];
-        for (config, field) in cases {
-            match S3Config::from_json(&config) {
-                Err(StorageError::InvalidConfig(msg)) => {
-                    assert!(msg.contains(field), "{field}: {msg}");
-                    assert!(!msg.contains("EXAMPLEKEY"), "{msg}");
-                }
-                other => panic!("{field}: {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn keys_are_checked_and_prefixed() {
-        let store =
-            S3Store::from_json(&with("prefix", json!("p/q/")), &S3Transport::new()).expect("valid");
         assert_eq!(store.object_key("acct/f/v1").expect("ok"), "p/q/acct/f/v1");
-        for bad in ["", "../x", "/abs", "a//b"] {
-            assert!(matches!(
-                store.object_key(bad),
-                Err(StorageError::InvalidKey(_))
-            ));
-        }
-        // Within the port's 1,024 bytes, past S3's once the prefix is added.
         assert!(matches!(
-            store.object_key(&"k".repeat(1023)),
+            store.object_key("../x"),
             Err(StorageError::InvalidKey(_))
         ));
-    }
-
-    #[test]
-    fn error_codes_map_to_the_port() {
-        assert_eq!(
-            classify("GetObject", 404, Some("NoSuchKey")),
-            StorageError::NotFound
-        );
-        assert_eq!(classify("HeadObject", 404, None), StorageError::NotFound);
-        assert!(matches!(
-            classify("GetObject", 404, Some("NoSuchBucket")),
-            StorageError::InvalidConfig(_)
-        ));
-        for code in [
-            "SignatureDoesNotMatch",
-            "InvalidAccessKeyId",
-            "AccessDenied",
-        ] {
-            assert!(matches!(
-                classify("PutObject", 403, Some(code)),
-                StorageError::Denied(_)
-            ));
-        }
-        assert!(matches!(
-            classify("HeadObject", 403, None),
-            StorageError::Denied(_)
-        ));
-        assert_eq!(
-            classify("GetObject", 416, Some("InvalidRange")),
-            StorageError::RangeNotSatisfiable
-        );
-        for (status, code) in [
-            (500, Some("InternalError")),
-            (503, Some("SlowDown")),
-            (502, None),
-        ] {
-            assert!(matches!(
-                classify("PutObject", status, code),
-                StorageError::Unavailable(_)
-            ));
-        }
-    }
-
-    #[test]
-    fn content_ranges_parse_and_are_checked() {
-        assert_eq!(
-            content_range("bytes 10-19/100"),
-            Some((ByteRange { start: 10, end: 19 }, 100))
-        );
-        for bad in [
-            "bytes 10-19/*",
-            "bytes 19-10/100",
-            "bytes 0-100/100",
-            "items 0-1/2",
-            "",
-        ] {
-            assert_eq!(content_range(bad), None, "{bad}");
-        }
     }
 }

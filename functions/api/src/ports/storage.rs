@@ -16,6 +16,9 @@ use futures_core::Stream;
 
 use super::{MaybeSend, MaybeSync, maybe_async_trait};
 
+pub mod config;
+pub mod s3;
+
 /// A body in chunks. `Send` natively; on wasm32 the runtimes' streams are not.
 #[cfg(not(target_arch = "wasm32"))]
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, StorageError>> + Send>>;

@@ -5,6 +5,7 @@ mod fetch;
 mod platform;
 mod queue_push;
 mod r2;
+mod s3;
 mod storage;
 
 use std::net::IpAddr;

@@ -1,4 +1,6 @@
-//! The Worker's `StorageProviders`: `r2`, through the bucket bindings of the Worker.
+//! The Worker's `StorageProviders`: `r2`, through the bucket bindings of the Worker, and
+//! `s3`, any S3-compatible server over SigV4-signed fetch (the native provider's
+//! configuration, read by the same code).
 
 use std::sync::Arc;
 
@@ -7,7 +9,10 @@ use powernode_api::ports::storage::{ObjectStore, StorageError, StorageProviders}
 use uuid::Uuid;
 use worker::Env;
 
+use powernode_api::ports::storage::s3::S3Config;
+
 use super::r2::R2Store;
+use super::s3::S3FetchStore;
 
 /// The binding an `r2` storage uses unless its configuration names another.
 const DEFAULT_BINDING: &str = "FILES";
@@ -52,7 +57,7 @@ fn binding(configuration: &serde_json::Value) -> Result<String, StorageError> {
 maybe_async_trait! {
 impl StorageProviders for EdgeProviders {
     fn provider_types(&self) -> Vec<&'static str> {
-        vec!["r2"]
+        vec!["r2", "s3"]
     }
 
     async fn build(
@@ -72,6 +77,12 @@ impl StorageProviders for EdgeProviders {
                 // Workers are single-threaded: Arc is only the type the port asks for.
                 #[allow(clippy::arc_with_non_send_sync)]
                 let store = Arc::new(R2Store::new(bucket, format!("{storage_id}/")));
+                Ok(store)
+            }
+            "s3" => {
+                // Workers are single-threaded: Arc is only the type the port asks for.
+                #[allow(clippy::arc_with_non_send_sync)]
+                let store = Arc::new(S3FetchStore::new(S3Config::from_json(configuration)?)?);
                 Ok(store)
             }
             other => Err(StorageError::Unsupported(format!(

@@ -1,12 +1,16 @@
 //! Reading a provider's JSON configuration (a storage row's `configuration`, secrets already
 //! decrypted). Every message names the field and never echoes a value, since a value may be a
 //! secret; unknown fields are refused, so a typo (`forcePathStyle`) is not silently ignored.
+//!
+//! Here, beside the port, rather than in one runtime's providers: the native host and the
+//! Workers build stores of the same provider types (`s3`) from the same rows, so each
+//! configuration is read by one piece of code for both.
 
-use powernode_api::ports::storage::StorageError;
+use super::StorageError;
 use serde_json::{Map, Value};
 
 /// The fields of one provider's configuration, taken one by one, then `finish`ed.
-pub(crate) struct Fields<'a> {
+pub struct Fields<'a> {
     provider: &'static str,
     map: &'a Map<String, Value>,
     taken: Vec<&'static str>,
@@ -14,10 +18,7 @@ pub(crate) struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     /// `configuration` must be a JSON object.
-    pub(crate) fn new(
-        provider: &'static str,
-        configuration: &'a Value,
-    ) -> Result<Self, StorageError> {
+    pub fn new(provider: &'static str, configuration: &'a Value) -> Result<Self, StorageError> {
         match configuration {
             Value::Object(map) => Ok(Self {
                 provider,
@@ -31,15 +32,12 @@ impl<'a> Fields<'a> {
     }
 
     /// An `InvalidConfig` about `field`.
-    pub(crate) fn invalid(&self, field: &str, why: &str) -> StorageError {
+    pub fn invalid(&self, field: &str, why: &str) -> StorageError {
         StorageError::InvalidConfig(format!("{} `{field}` {why}", self.provider))
     }
 
     /// A string field; `null`, absent and `""` all read as `None` (forms send empty strings).
-    pub(crate) fn optional_str(
-        &mut self,
-        field: &'static str,
-    ) -> Result<Option<String>, StorageError> {
+    pub fn optional_str(&mut self, field: &'static str) -> Result<Option<String>, StorageError> {
         self.taken.push(field);
         match self.map.get(field) {
             None | Some(Value::Null) => Ok(None),
@@ -50,16 +48,13 @@ impl<'a> Fields<'a> {
     }
 
     /// A string field that must be there and not be empty.
-    pub(crate) fn required_str(&mut self, field: &'static str) -> Result<String, StorageError> {
+    pub fn required_str(&mut self, field: &'static str) -> Result<String, StorageError> {
         self.optional_str(field)?
             .ok_or_else(|| self.invalid(field, "is required"))
     }
 
     /// A boolean field.
-    pub(crate) fn optional_bool(
-        &mut self,
-        field: &'static str,
-    ) -> Result<Option<bool>, StorageError> {
+    pub fn optional_bool(&mut self, field: &'static str) -> Result<Option<bool>, StorageError> {
         self.taken.push(field);
         match self.map.get(field) {
             None | Some(Value::Null) => Ok(None),
@@ -69,7 +64,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Refuses any field that was not taken.
-    pub(crate) fn finish(self) -> Result<(), StorageError> {
+    pub fn finish(self) -> Result<(), StorageError> {
         match self.map.keys().find(|k| !self.taken.contains(&k.as_str())) {
             // Debug-quoted: the name is the user's text, and may hold anything.
             Some(unknown) => Err(StorageError::InvalidConfig(format!(
@@ -83,11 +78,7 @@ impl<'a> Fields<'a> {
 
 /// Checks an endpoint URL: http or https, a host, no user info (it would be logged with the
 /// URL), no query or fragment. Returns it without a trailing slash.
-pub(crate) fn endpoint(
-    fields: &Fields<'_>,
-    field: &str,
-    value: &str,
-) -> Result<String, StorageError> {
+pub fn endpoint(fields: &Fields<'_>, field: &str, value: &str) -> Result<String, StorageError> {
     let url = url::Url::parse(value).map_err(|_| fields.invalid(field, "is not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(fields.invalid(field, "must be an http or https URL"));
