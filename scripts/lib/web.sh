@@ -9,7 +9,17 @@
 
 PN_WEB_DIST="$PN_ROOT/web/dist"
 
-# pn_web_build : builds web/dist (needs pn_cf_install_tools for WASM_BINDGEN_BIN).
+# pn_web_install_tools : the wasm32 target and the wasm-bindgen CLI (shared with the Workers'
+# build); exports WASM_BINDGEN_BIN.
+pn_web_install_tools() {
+  pn_ensure_rust_targets wasm32-unknown-unknown
+  pn__cf_atomic_install wasm-bindgen-cli "$PN_CF_WASM_BINDGEN_VERSION" \
+    pn__cf_check_wasm_bindgen pn__cf_install_wasm_bindgen || return 1
+  export WASM_BINDGEN_BIN
+  WASM_BINDGEN_BIN="$(pn__cf_tool_dir wasm-bindgen-cli "$PN_CF_WASM_BINDGEN_VERSION")/bin/wasm-bindgen"
+}
+
+# pn_web_build : builds web/dist (after pn_web_install_tools).
 pn_web_build() {
   pn_step "web UI: cargo build --profile web --target wasm32-unknown-unknown, wasm-bindgen"
   local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/web/powernode-web.wasm" tmp hash

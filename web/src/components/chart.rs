@@ -3,9 +3,14 @@
 
 use sycamore::prelude::*;
 
-/// The SVG `points` of a polyline through `values` in a `width` × `height` box, scaled so the
-/// largest value touches the top; gaps (`None`) are drawn as zero.
+/// Room kept above and below the lines, so a line along an edge is not half clipped.
+const PAD: f64 = 4.0;
+
+/// The SVG `points` of a polyline through `values` in a `width` × `height` box (less `PAD`
+/// above and below), scaled so the largest value touches the top; gaps (`None`) are drawn as
+/// zero.
 pub fn polyline(values: &[Option<f64>], width: f64, height: f64) -> String {
+    let inner = (height - 2.0 * PAD).max(0.0);
     let max = values.iter().flatten().copied().fold(0.0_f64, f64::max);
     let step = if values.len() > 1 {
         width / (values.len() - 1) as f64
@@ -17,11 +22,12 @@ pub fn polyline(values: &[Option<f64>], width: f64, height: f64) -> String {
         .enumerate()
         .map(|(i, v)| {
             let v = v.unwrap_or(0.0);
-            let y = if max > 0.0 {
-                height - v / max * height
-            } else {
-                height
-            };
+            let y = PAD
+                + if max > 0.0 {
+                    inner - v / max * inner
+                } else {
+                    inner
+                };
             format!("{:.1},{:.1}", i as f64 * step, y)
         })
         .collect::<Vec<_>>()
@@ -56,9 +62,9 @@ pub fn LineChart(title: String, series: ReadSignal<Vec<Series>>) -> View {
     view! {
         figure(class="chart") {
             svg(viewBox=view_box, "role"="img", aria-label=label, preserveAspectRatio="none") {
-                Keyed(
+                // Indexed, not Keyed: a series keeps its name while its values change.
+                Indexed(
                     list=series,
-                    key=|s| s.name,
                     view=|s| {
                         let points = polyline(&s.values, W, H);
                         view! { polyline(class=s.class, fill="none", points=points) }
@@ -87,15 +93,15 @@ mod tests {
 
     #[test]
     fn the_peak_touches_the_top_and_zero_the_bottom() {
-        let points = polyline(&[Some(0.0), Some(5.0), Some(10.0)], 100.0, 50.0);
-        assert_eq!(points, "0.0,50.0 50.0,25.0 100.0,0.0");
+        let points = polyline(&[Some(0.0), Some(5.0), Some(10.0)], 100.0, 58.0);
+        assert_eq!(points, "0.0,54.0 50.0,29.0 100.0,4.0");
     }
 
     #[test]
     fn gaps_and_an_empty_series_stay_on_the_baseline() {
-        assert_eq!(polyline(&[None, None], 10.0, 4.0), "0.0,4.0 10.0,4.0");
-        assert_eq!(polyline(&[Some(3.0)], 10.0, 4.0), "0.0,0.0");
-        assert_eq!(polyline(&[], 10.0, 4.0), "");
+        assert_eq!(polyline(&[None, None], 10.0, 20.0), "0.0,16.0 10.0,16.0");
+        assert_eq!(polyline(&[Some(3.0)], 10.0, 20.0), "0.0,4.0");
+        assert_eq!(polyline(&[], 10.0, 20.0), "");
         assert_eq!(peak(&[None, Some(2.5), Some(1.0)]), 2.5);
     }
 }

@@ -16,8 +16,8 @@ use crate::notify::use_notices;
 pub fn Header(loaded: Loaded) -> View {
     let notices = use_notices();
     let id = loaded.id;
-    let name = create_memo(move || loaded.read(String::new(), |f| f.filename.clone()));
-    let deleted = create_memo(move || loaded.read(false, |f| f.deleted_at.is_some()));
+    let name = create_selector(move || loaded.read(String::new(), |f| f.filename.clone()));
+    let deleted = create_selector(move || loaded.read(false, |f| f.deleted_at.is_some()));
     let link = create_signal(None::<String>);
 
     let download = move |_| {

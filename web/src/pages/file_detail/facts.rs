@@ -12,7 +12,7 @@ pub fn rows(metadata: &Value, skip: &[&str]) -> Vec<(String, String)> {
         Value::Object(map) => map
             .iter()
             .filter(|(k, _)| !skip.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), format::json_cell(v)))
+            .map(|(k, v)| (format::key_label(k), format::json_cell(v)))
             .collect(),
         _ => Vec::new(),
     }
@@ -21,7 +21,7 @@ pub fn rows(metadata: &Value, skip: &[&str]) -> Vec<(String, String)> {
 /// Facts about the file and its metadata (except EXIF, which has its own table).
 #[component(inline_props)]
 pub fn Facts(loaded: Loaded) -> View {
-    let facts = create_memo(move || {
+    let facts = create_selector(move || {
         loaded.read(Vec::new(), |f| {
             let mut r = vec![
                 ("Type".to_string(), f.content_type.clone()),
@@ -48,7 +48,7 @@ pub fn Facts(loaded: Loaded) -> View {
 /// The EXIF table, when the image had EXIF.
 #[component(inline_props)]
 pub fn Exif(loaded: Loaded) -> View {
-    let exif = create_memo(move || {
+    let exif = create_selector(move || {
         loaded.read(Vec::new(), |f| {
             f.metadata
                 .get("exif")
@@ -89,13 +89,13 @@ mod tests {
 
     #[test]
     fn metadata_rows_keep_order_skip_exif_and_render_values() {
-        let m = serde_json::json!({"width": 4000, "height": 3000, "exif": {"Make": "Canon"}, "note": "x"});
+        let m = serde_json::json!({"width": 4000, "height": 3000, "exif": {"make": "Canon"}, "note": "x"});
         assert_eq!(
             rows(&m, &["exif"]),
             vec![
-                ("height".to_string(), "3000".to_string()),
-                ("note".to_string(), "x".to_string()),
-                ("width".to_string(), "4000".to_string()),
+                ("Height".to_string(), "3000".to_string()),
+                ("Note".to_string(), "x".to_string()),
+                ("Width".to_string(), "4000".to_string()),
             ]
         );
         assert_eq!(

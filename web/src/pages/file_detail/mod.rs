@@ -84,7 +84,7 @@ pub fn FileDetailPage(id: String) -> View {
             loaded.refresh();
         }
     });
-    let ready = create_memo(move || loaded.file.with(Option::is_some));
+    let ready = create_selector(move || loaded.file.with(Option::is_some));
     let can_share = session.can(Permission::FilesShare);
     view! {
         Shell(section=Section::Files) {

@@ -21,7 +21,7 @@ pub fn parse_tags(text: &str) -> Vec<String> {
 pub fn Tags(loaded: Loaded) -> View {
     let notices = use_notices();
     let id = loaded.id;
-    let tags = create_memo(move || loaded.read(Vec::new(), |f| f.tags.clone()));
+    let tags = create_selector(move || loaded.read(Vec::new(), |f| f.tags.clone()));
     let text = create_signal(String::new());
     let add = move |e: web_sys::SubmitEvent| {
         e.prevent_default();

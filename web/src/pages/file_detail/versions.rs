@@ -18,7 +18,7 @@ pub fn Versions(loaded: Loaded) -> View {
     let notices = use_notices();
     let id = loaded.id;
     let versions = create_signal(Vec::<FileVersion>::new());
-    let current = create_memo(move || loaded.read(0, |f| f.version));
+    let current = create_selector(move || loaded.read(0, |f| f.version));
     // Reload the list whenever the file's version changes (an upload or a restore).
     create_effect(move || {
         current.track();

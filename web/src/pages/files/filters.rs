@@ -57,7 +57,7 @@ pub fn Filters(query: Signal<FileQuery>, page: Signal<u32>) -> View {
                     option(value="") { "Any" }
                     Keyed(
                         list=tags,
-                        key=|t| t.name.clone(),
+                        key=|t| (t.name.clone(), t.file_count),
                         view=|t| {
                             let text = format!("{} ({})", t.name, t.file_count);
                             view! { option(value=t.name) { (text) } }

@@ -6,13 +6,18 @@ use sycamore::prelude::*;
 use crate::components::auth_image::AuthImage;
 use crate::format;
 
-/// A card's key: the file, and which thumbnail it shows, so a card is rebuilt when its
-/// thumbnail appears or changes (a new version) and kept otherwise.
-fn card_key(file: &File) -> (uuid::Uuid, Option<String>, String) {
+/// A card's key: the file and everything its card shows, so a card is rebuilt when any of it
+/// changes (its thumbnail appears, it is renamed or deleted) and kept otherwise.
+type CardKey = (uuid::Uuid, Option<String>, String, String, bool, i64);
+
+fn card_key(file: &File) -> CardKey {
     (
         file.id,
         file.thumbnails.get("300").cloned().flatten(),
         file.processing_status.clone(),
+        file.filename.clone(),
+        file.deleted_at.is_some(),
+        file.file_size,
     )
 }
 

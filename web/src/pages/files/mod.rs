@@ -71,8 +71,8 @@ pub fn FilesPage() -> View {
     });
 
     let total_pages =
-        create_memo(move || pagination.with(|p| p.map_or(1, |p| p.total_pages as u32)));
-    let total = create_memo(move || pagination.with(|p| p.map_or(0, |p| p.total)));
+        create_selector(move || pagination.with(|p| p.map_or(1, |p| p.total_pages as u32)));
+    let total = create_selector(move || pagination.with(|p| p.map_or(0, |p| p.total)));
 
     view! {
         Shell(section=Section::Files) {

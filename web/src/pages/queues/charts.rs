@@ -57,8 +57,9 @@ pub fn series(points: &[QueueHistoryPoint]) -> (Vec<Series>, Vec<Series>) {
 /// The charts of every queue.
 #[component(inline_props)]
 pub fn Charts(queues: Signal<Vec<QueueSummary>>, tick: Signal<u32>) -> View {
-    let names =
-        create_memo(move || queues.with(|q| q.iter().map(|q| q.name.clone()).collect::<Vec<_>>()));
+    let names = create_selector(move || {
+        queues.with(|q| q.iter().map(|q| q.name.clone()).collect::<Vec<_>>())
+    });
     let history = create_signal(BTreeMap::<String, Vec<QueueHistoryPoint>>::new());
     create_effect(move || {
         let t = tick.get();
@@ -87,9 +88,9 @@ pub fn Charts(queues: Signal<Vec<QueueSummary>>, tick: Signal<u32>) -> View {
                     key=|n| n.clone(),
                     view=move |name| {
                         let n = name.clone();
-                        let both = create_memo(move || history.with(|h| series(h.get(&n).map(Vec::as_slice).unwrap_or(&[]))));
-                        let throughput = create_memo(move || both.with(|b| b.0.clone()));
-                        let latency = create_memo(move || both.with(|b| b.1.clone()));
+                        let both = create_selector(move || history.with(|h| series(h.get(&n).map(Vec::as_slice).unwrap_or(&[]))));
+                        let throughput = create_selector(move || both.with(|b| b.0.clone()));
+                        let latency = create_selector(move || both.with(|b| b.1.clone()));
                         let (t1, t2) = (format!("{name} throughput"), format!("{name} latency"));
                         view! {
                             div(class="card chart-card") {

@@ -62,7 +62,7 @@ pub fn Jobs(
         }
     });
     let total_pages =
-        create_memo(move || pagination.with(|p| p.map_or(1, |p| p.total_pages as u32)));
+        create_selector(move || pagination.with(|p| p.map_or(1, |p| p.total_pages as u32)));
     view! {
         section(class="card", aria-labelledby="jobs-title") {
             h2(id="jobs-title") { "Jobs" }
