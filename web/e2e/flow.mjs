@@ -238,10 +238,24 @@ try {
   await page.getByLabel("Bucket *").waitFor();
   await page_(page, "07-storage");
 
+  // An access token the API refuses (a broken signature, as a rotated key or an expiry would)
+  // is refreshed transparently: the next page loads, and a new token is kept.
+  step = "token refresh";
+  console.error(`[e2e] ${step}`);
+  const refused = await page.evaluate(() => {
+    const [head, claims] = localStorage.getItem("powernode.access_token").split(".");
+    const broken = `${head}.${claims}.bm90LWEtc2lnbmF0dXJl`;
+    localStorage.setItem("powernode.access_token", broken);
+    return broken;
+  });
+  await page.getByRole("link", { name: "Users" }).click();
+  await page.getByRole("row", { name: new RegExp(email) }).waitFor();
+  const renewed = await page.evaluate(() => localStorage.getItem("powernode.access_token"));
+  if (!renewed || renewed === refused) throw new Error("the refused token was not replaced");
+
   // Users: invite a viewer.
   step = "users";
   console.error(`[e2e] ${step}`);
-  await page.getByRole("link", { name: "Users" }).click();
   await page.getByRole("heading", { name: "Users" }).waitFor();
   const invitee = `viewer-${Date.now()}@example.com`;
   await page.getByLabel("Email").fill(invitee);
