@@ -267,6 +267,35 @@ try {
   await page.getByRole("row", { name: new RegExp(invitee) }).waitFor();
   await page_(page, "08-users");
 
+  // Webhooks: an endpoint (its secret shown once), a signed delivery from "the provider", the
+  // event processed by the consumers, its payload, and a replay.
+  step = "webhooks";
+  console.error(`[e2e] ${step}`);
+  await page.getByRole("link", { name: "Webhooks" }).click();
+  await page.getByRole("heading", { name: "Webhooks" }).waitFor();
+  await page.getByLabel("Name", { exact: true }).fill("e2e provider");
+  await page.getByLabel("Provider", { exact: true }).selectOption("generic");
+  await page.getByRole("button", { name: "Create endpoint" }).click();
+  const secret = await page.getByLabel("Signing secret").inputValue();
+  const hookPath = (await page.locator("td.share-url").first().textContent()).replace(base, "");
+  const body = JSON.stringify({ id: `evt-${Date.now()}`, type: "e2e.ping", hello: "world" });
+  const ts = Math.floor(Date.now() / 1000).toString();
+  const { createHmac } = await import("node:crypto");
+  const signature = createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex");
+  const delivered = await fetch(`${base}${hookPath}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-timestamp": ts, "x-signature": `sha256=${signature}` },
+    body,
+  });
+  if (delivered.status !== 202) throw new Error(`the webhook answered ${delivered.status}: ${await delivered.text()}`);
+  const eventRow = page.locator("tr[data-event]", { hasText: "e2e.ping" });
+  await eventRow.locator(".badge-processed").waitFor({ timeout: 60_000 });
+  await eventRow.getByRole("button", { name: /Details of event/ }).click();
+  await page.locator("pre.json", { hasText: '"hello": "world"' }).waitFor();
+  await page_(page, "09-webhooks");
+  await page.getByRole("button", { name: "Replay" }).click();
+  await expectNotice(page, /queued again/);
+
   // Signing out goes back to sign-in, and the token is gone.
   step = "sign out";
   console.error(`[e2e] ${step}`);
