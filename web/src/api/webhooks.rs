@@ -29,7 +29,11 @@ pub async fn delete(id: Uuid) -> Result<serde_json::Value, ApiError> {
 }
 
 /// A page of received events, newest first, of one endpoint (or all) in one state (or all).
-pub async fn events(endpoint: &str, state: &str, page: u32) -> Result<Page<WebhookEvent>, ApiError> {
+pub async fn events(
+    endpoint: &str,
+    state: &str,
+    page: u32,
+) -> Result<Page<WebhookEvent>, ApiError> {
     let path = with_query(
         "/api/v1/webhooks/events",
         &[

@@ -98,7 +98,12 @@ fn NewEndpoint(reload: Signal<u32>) -> View {
     let submit = move |e: web_sys::SubmitEvent| {
         e.prevent_default();
         spawn_local_scoped(async move {
-            match api::webhooks::create(&name.get_clone_untracked(), &provider.get_clone_untracked()).await {
+            match api::webhooks::create(
+                &name.get_clone_untracked(),
+                &provider.get_clone_untracked(),
+            )
+            .await
+            {
                 Ok(created) => {
                     notices.success(format!("Endpoint {} created", created.name));
                     secret.set(Some(created.secret));
@@ -161,7 +166,8 @@ fn Events(endpoints: Signal<Vec<WebhookEndpoint>>, can_manage: bool) -> View {
         });
     });
     browser::every(5_000, move || reload.update(|n| *n += 1));
-    let total_pages = create_selector(move || pagination.with(|p| p.map_or(1, |p| p.total_pages as u32)));
+    let total_pages =
+        create_selector(move || pagination.with(|p| p.map_or(1, |p| p.total_pages as u32)));
     view! {
         section(class="card", aria-labelledby="events-title") {
             h2(id="events-title") { "Received events" }
@@ -235,7 +241,12 @@ fn Events(endpoints: Signal<Vec<WebhookEndpoint>>, can_manage: bool) -> View {
 }
 
 #[component(inline_props)]
-fn EventDetail(id: Uuid, can_manage: bool, open: Signal<Option<Uuid>>, reload: Signal<u32>) -> View {
+fn EventDetail(
+    id: Uuid,
+    can_manage: bool,
+    open: Signal<Option<Uuid>>,
+    reload: Signal<u32>,
+) -> View {
     let notices = use_notices();
     let detail = create_signal(None::<shared::api::webhooks::WebhookEventDetail>);
     spawn_local_scoped(async move {
@@ -248,7 +259,10 @@ fn EventDetail(id: Uuid, can_manage: bool, open: Signal<Option<Uuid>>, reload: S
         spawn_local_scoped(async move {
             match api::webhooks::replay(id).await {
                 Ok(e) => {
-                    notices.success(format!("Event {} queued again ({})", e.delivery_id, e.state));
+                    notices.success(format!(
+                        "Event {} queued again ({})",
+                        e.delivery_id, e.state
+                    ));
                     reload.update(|n| *n += 1);
                     open.set(None);
                 }
