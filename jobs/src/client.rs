@@ -13,6 +13,7 @@ use shared::api::jobs::{
     IdempotencyRequest, IdempotencyState, PruneReport, PruneRequest, RelayReport, RescueReport,
     SnoozeRequest,
 };
+use shared::api::webhooks::{ReportWebhookEventRequest, WebhookEventDetail};
 use shared::retry_policy::is_api_error_status;
 use shared::tokens::{ServiceClaims, sign_service};
 use uuid::Uuid;
@@ -150,28 +151,59 @@ impl BackendApiClient {
                 timeout,
             )
             .await?;
-        let status = reply.status;
-        let envelope: serde_json::Value = serde_json::from_slice(&reply.body).map_err(|e| {
-            if status >= 500 {
-                ClientError::Api {
-                    status,
-                    code: "internal".into(),
-                    message: e.to_string(),
-                }
-            } else {
-                ClientError::Decode(e.to_string())
-            }
-        })?;
-        if envelope["success"] == true {
-            serde_json::from_value(envelope["data"].clone())
-                .map_err(|e| ClientError::Decode(e.to_string()))
-        } else {
-            Err(ClientError::Api {
-                status,
-                code: envelope["code"].as_str().unwrap_or("unknown").to_string(),
-                message: envelope["error"].as_str().unwrap_or_default().to_string(),
-            })
-        }
+        decode(reply)
+    }
+
+    /// Sends `method` to `path` (with `body` as JSON when given) and returns the envelope's
+    /// `data`: the worker routes that are not POSTs.
+    pub async fn request<B: Serialize, R: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+        timeout: Duration,
+    ) -> Result<R, ClientError> {
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
+        let reply = self
+            .transport
+            .send(
+                method,
+                &format!("{}{path}", self.base_url),
+                &self.token()?,
+                body,
+                timeout,
+            )
+            .await?;
+        decode(reply)
+    }
+
+    /// A webhook event with its payload and provider.
+    pub async fn webhook_event(&self, id: Uuid) -> Result<WebhookEventDetail, ClientError> {
+        self.request::<(), _>(
+            "GET",
+            &format!("/api/v1/worker/webhooks/events/{id}"),
+            None,
+            CALL_TIMEOUT,
+        )
+        .await
+    }
+
+    /// Records the outcome of a pending webhook event.
+    pub async fn report_webhook_event(
+        &self,
+        id: Uuid,
+        report: &ReportWebhookEventRequest,
+    ) -> Result<WebhookEventDetail, ClientError> {
+        self.request(
+            "PATCH",
+            &format!("/api/v1/worker/webhooks/events/{id}"),
+            Some(report),
+            CALL_TIMEOUT,
+        )
+        .await
     }
 
     /// Claims up to `limit` jobs, waiting up to `wait_seconds` for one to arrive.
@@ -342,5 +374,31 @@ impl BackendApiClient {
         };
         self.post("/api/v1/worker/queue/snooze", &body, CALL_TIMEOUT)
             .await
+    }
+}
+
+/// The envelope's `data`, or its error.
+fn decode<R: DeserializeOwned>(reply: crate::transport::HttpReply) -> Result<R, ClientError> {
+    let status = reply.status;
+    let envelope: serde_json::Value = serde_json::from_slice(&reply.body).map_err(|e| {
+        if status >= 500 {
+            ClientError::Api {
+                status,
+                code: "internal".into(),
+                message: e.to_string(),
+            }
+        } else {
+            ClientError::Decode(e.to_string())
+        }
+    })?;
+    if envelope["success"] == true {
+        serde_json::from_value(envelope["data"].clone())
+            .map_err(|e| ClientError::Decode(e.to_string()))
+    } else {
+        Err(ClientError::Api {
+            status,
+            code: envelope["code"].as_str().unwrap_or("unknown").to_string(),
+            message: envelope["error"].as_str().unwrap_or_default().to_string(),
+        })
     }
 }

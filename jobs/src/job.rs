@@ -60,12 +60,13 @@ impl Registry {
         r
     }
 
-    /// Every job type this deployment runs: the diagnostics (`system.spawn` among them) and the
-    /// platform's maintenance, which call the API through `client`.
+    /// Every job type this deployment runs: the diagnostics (`system.spawn` among them), the
+    /// platform's maintenance and webhook processing, which call the API through `client`.
     pub fn with_platform(client: Arc<crate::client::BackendApiClient>) -> Self {
         let mut r = Self::with_builtin();
         crate::jobs::spawn::register(&mut r, client.clone());
-        crate::jobs::maintenance::register(&mut r, client);
+        crate::jobs::maintenance::register(&mut r, client.clone());
+        crate::jobs::webhooks::register(&mut r, client);
         r
     }
 

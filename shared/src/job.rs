@@ -82,6 +82,9 @@ pub const JOB_TYPES: &[&str] = &[
     // Re-announce claimable jobs a push transport lost (the edge; a no-op where consumers poll).
     "maintenance.relay",
     "maintenance.prune_jobs",
+    // A received webhook event, queued with it on `webhooks` (`{"event_id"}`): processed
+    // through the worker routes, its outcome recorded on the event.
+    "webhooks.process",
     // A file's processing, queued with its upload on `file_processing` for the media runner
     // (`{"file_id", "version", "processing_job_id"}`): thumbnails and EXIF of images, a video's
     // probe and poster, an audio file's probe, and every file's metadata.

@@ -238,10 +238,24 @@ try {
   await page.getByLabel("Bucket *").waitFor();
   await page_(page, "07-storage");
 
+  // An access token the API refuses (a broken signature, as a rotated key or an expiry would)
+  // is refreshed transparently: the next page loads, and a new token is kept.
+  step = "token refresh";
+  console.error(`[e2e] ${step}`);
+  const refused = await page.evaluate(() => {
+    const [head, claims] = localStorage.getItem("powernode.access_token").split(".");
+    const broken = `${head}.${claims}.bm90LWEtc2lnbmF0dXJl`;
+    localStorage.setItem("powernode.access_token", broken);
+    return broken;
+  });
+  await page.getByRole("link", { name: "Users" }).click();
+  await page.getByRole("row", { name: new RegExp(email) }).waitFor();
+  const renewed = await page.evaluate(() => localStorage.getItem("powernode.access_token"));
+  if (!renewed || renewed === refused) throw new Error("the refused token was not replaced");
+
   // Users: invite a viewer.
   step = "users";
   console.error(`[e2e] ${step}`);
-  await page.getByRole("link", { name: "Users" }).click();
   await page.getByRole("heading", { name: "Users" }).waitFor();
   const invitee = `viewer-${Date.now()}@example.com`;
   await page.getByLabel("Email").fill(invitee);
@@ -252,6 +266,35 @@ try {
   await expectNotice(page, `${invitee} added as viewer`);
   await page.getByRole("row", { name: new RegExp(invitee) }).waitFor();
   await page_(page, "08-users");
+
+  // Webhooks: an endpoint (its secret shown once), a signed delivery from "the provider", the
+  // event processed by the consumers, its payload, and a replay.
+  step = "webhooks";
+  console.error(`[e2e] ${step}`);
+  await page.getByRole("link", { name: "Webhooks" }).click();
+  await page.getByRole("heading", { name: "Webhooks" }).waitFor();
+  await page.getByLabel("Name", { exact: true }).fill("e2e provider");
+  await page.getByLabel("Provider", { exact: true }).selectOption("generic");
+  await page.getByRole("button", { name: "Create endpoint" }).click();
+  const secret = await page.getByLabel("Signing secret").inputValue();
+  const hookPath = (await page.locator("td.share-url").first().textContent()).replace(base, "");
+  const body = JSON.stringify({ id: `evt-${Date.now()}`, type: "e2e.ping", hello: "world" });
+  const ts = Math.floor(Date.now() / 1000).toString();
+  const { createHmac } = await import("node:crypto");
+  const signature = createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex");
+  const delivered = await fetch(`${base}${hookPath}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-timestamp": ts, "x-signature": `sha256=${signature}` },
+    body,
+  });
+  if (delivered.status !== 202) throw new Error(`the webhook answered ${delivered.status}: ${await delivered.text()}`);
+  const eventRow = page.locator("tr[data-event]", { hasText: "e2e.ping" });
+  await eventRow.locator(".badge-processed").waitFor({ timeout: 60_000 });
+  await eventRow.getByRole("button", { name: /Details of event/ }).click();
+  await page.locator("pre.json", { hasText: '"hello": "world"' }).waitFor();
+  await page_(page, "09-webhooks");
+  await page.getByRole("button", { name: "Replay" }).click();
+  await expectNotice(page, /queued again/);
 
   // Signing out goes back to sign-in, and the token is gone.
   step = "sign out";

@@ -75,6 +75,7 @@ fn page(route: AppRoute, signed_in: bool) -> View {
         AppRoute::Queues => view! { pages::queues::QueuesPage {} },
         AppRoute::Storage => view! { pages::storage::StoragePage {} },
         AppRoute::Users => view! { pages::users::UsersPage {} },
+        AppRoute::Webhooks => view! { pages::webhooks::WebhooksPage {} },
         AppRoute::NotFound => view! { pages::not_found::NotFoundPage {} },
     }
 }

@@ -24,6 +24,9 @@ pub enum AppRoute {
     /// The account's users.
     #[to("/users")]
     Users,
+    /// Webhook endpoints and received events.
+    #[to("/webhooks")]
+    Webhooks,
     /// A share link's public page (no sign-in).
     #[to("/shared/<token>")]
     Shared {

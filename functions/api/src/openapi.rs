@@ -22,7 +22,7 @@ pub fn schema_names() -> Vec<String> {
 }
 
 fn components() -> utoipa::openapi::Components {
-    use shared::api::{auth, files, jobs, ops, storages, users};
+    use shared::api::{auth, files, jobs, ops, storages, users, webhooks};
     ComponentsBuilder::new()
         .schema_from::<shared::ErrorBody>()
         .schema_from::<shared::FieldError>()
@@ -79,6 +79,13 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<jobs::IdempotencyState>()
         .schema_from::<jobs::PruneRequest>()
         .schema_from::<jobs::PruneReport>()
+        .schema_from::<webhooks::CreateWebhookEndpointRequest>()
+        .schema_from::<webhooks::CreatedWebhookEndpoint>()
+        .schema_from::<webhooks::WebhookEndpoint>()
+        .schema_from::<webhooks::WebhookEvent>()
+        .schema_from::<webhooks::WebhookEventDetail>()
+        .schema_from::<webhooks::ReportWebhookEventRequest>()
+        .schema_from::<webhooks::WebhookReceipt>()
         .schema_from::<ops::Health>()
         .schema_from::<ops::DependencyCheck>()
         .security_scheme(

@@ -80,6 +80,13 @@ pub enum RouteId {
     AdminJobRetry,
     AdminJobDiscard,
     AdminJobTypeRuns,
+    WebhookEndpointsCreate,
+    WebhookEndpointsList,
+    WebhookEndpointsDelete,
+    WebhookEventsList,
+    WebhookEventGet,
+    WebhookEventReplay,
+    WebhookReceive,
     WorkerClaim,
     WorkerClaimById,
     WorkerHeartbeat,
@@ -98,6 +105,8 @@ pub enum RouteId {
     WorkerFilePoster,
     WorkerFileMetadata,
     WorkerFileProcessingJob,
+    WorkerWebhookEventGet,
+    WorkerWebhookEventReport,
 }
 
 /// One route.
@@ -679,6 +688,70 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("queue")
     .list_of("JobRun"),
     route(
+        R::WebhookEndpointsCreate,
+        Method::POST,
+        "/api/v1/webhooks/endpoints",
+        User(Some(Permission::WebhooksManage)),
+        "Add a webhook endpoint (generic, github or stripe); its signing secret is in this answer only",
+    )
+    .tag("webhooks")
+    .request("CreateWebhookEndpointRequest")
+    .responds(201, "CreatedWebhookEndpoint"),
+    route(
+        R::WebhookEndpointsList,
+        Method::GET,
+        "/api/v1/webhooks/endpoints",
+        User(Some(Permission::WebhooksRead)),
+        "The account's webhook endpoints, newest first (never their secrets): page, per_page",
+    )
+    .tag("webhooks")
+    .list_of("WebhookEndpoint"),
+    route(
+        R::WebhookEndpointsDelete,
+        Method::DELETE,
+        "/api/v1/webhooks/endpoints/{id}",
+        User(Some(Permission::WebhooksManage)),
+        "Delete a webhook endpoint and its events; its URL answers 404",
+    )
+    .tag("webhooks")
+    .responds(200, "WebhookEndpoint"),
+    route(
+        R::WebhookEventsList,
+        Method::GET,
+        "/api/v1/webhooks/events",
+        User(Some(Permission::WebhooksRead)),
+        "Received events, newest first: endpoint_id, state (pending, processed, failed), page, per_page",
+    )
+    .tag("webhooks")
+    .list_of("WebhookEvent"),
+    route(
+        R::WebhookEventGet,
+        Method::GET,
+        "/api/v1/webhooks/events/{id}",
+        User(Some(Permission::WebhooksRead)),
+        "An event with its payload",
+    )
+    .tag("webhooks")
+    .responds(200, "WebhookEventDetail"),
+    route(
+        R::WebhookEventReplay,
+        Method::POST,
+        "/api/v1/webhooks/events/{id}/replay",
+        User(Some(Permission::WebhooksManage)),
+        "Set an event back to pending and queue its processing again",
+    )
+    .tag("webhooks")
+    .responds(200, "WebhookEventDetail"),
+    route(
+        R::WebhookReceive,
+        Method::POST,
+        "/webhooks/{endpoint_id}",
+        Public,
+        "Receive a delivery: signature checked (401), 1 MiB at most (413), stored and queued once per delivery id (202); 503 with Retry-After when the database is down",
+    )
+    .tag("webhooks")
+    .responds(202, "WebhookReceipt"),
+    route(
         R::WorkerClaim,
         Method::POST,
         "/api/v1/worker/queue/claim",
@@ -853,11 +926,30 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("worker")
     .request("UpdateProcessingJobRequest")
     .responds(200, "ProcessingJob"),
+    route(
+        R::WorkerWebhookEventGet,
+        Method::GET,
+        "/api/v1/worker/webhooks/events/{id}",
+        Service,
+        "Any account's webhook event with its payload and provider",
+    )
+    .tag("worker")
+    .responds(200, "WebhookEventDetail"),
+    route(
+        R::WorkerWebhookEventReport,
+        Method::PATCH,
+        "/api/v1/worker/webhooks/events/{id}",
+        Service,
+        "Record the outcome of a pending webhook event (processed, or failed with an error); 409 when not pending",
+    )
+    .tag("worker")
+    .request("ReportWebhookEventRequest")
+    .responds(200, "WebhookEventDetail"),
 ];
 
 /// Runs the handler of `id`.
 pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
-    use handlers::{auth, files, jobs, ops, storages, users, worker, worker_files};
+    use handlers::{auth, files, jobs, ops, storages, users, webhooks, worker, worker_files};
     match id {
         R::Health => ops::health(ctx).await,
         R::Ready => ops::ready(ctx).await,
@@ -914,6 +1006,13 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::AdminJobRetry => jobs::retry(ctx).await,
         R::AdminJobDiscard => jobs::discard(ctx).await,
         R::AdminJobTypeRuns => jobs::runs(ctx).await,
+        R::WebhookEndpointsCreate => webhooks::create_endpoint(ctx).await,
+        R::WebhookEndpointsList => webhooks::list_endpoints(ctx).await,
+        R::WebhookEndpointsDelete => webhooks::delete_endpoint(ctx).await,
+        R::WebhookEventsList => webhooks::list_events(ctx).await,
+        R::WebhookEventGet => webhooks::get_event(ctx).await,
+        R::WebhookEventReplay => webhooks::replay_event(ctx).await,
+        R::WebhookReceive => webhooks::receive(ctx).await,
         R::WorkerClaim => worker::claim(ctx).await,
         R::WorkerClaimById => worker::claim_by_id(ctx).await,
         R::WorkerHeartbeat => worker::heartbeat(ctx).await,
@@ -932,5 +1031,7 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::WorkerFilePoster => worker_files::put_poster(ctx).await,
         R::WorkerFileMetadata => worker_files::merge_metadata(ctx).await,
         R::WorkerFileProcessingJob => worker_files::report(ctx).await,
+        R::WorkerWebhookEventGet => webhooks::worker_get_event(ctx).await,
+        R::WorkerWebhookEventReport => webhooks::worker_report_event(ctx).await,
     }
 }

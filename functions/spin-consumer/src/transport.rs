@@ -29,6 +29,38 @@ pub fn request(url: &str, bearer: &str, body: Vec<u8>) -> Request {
         .build()
 }
 
+/// Any other authenticated request (`GET`, `PATCH` ...), with a JSON body when given. A method
+/// the API has no use for is `Decode`: retrying cannot fix it.
+pub fn request_with(
+    method: &str,
+    url: &str,
+    bearer: &str,
+    body: Option<Vec<u8>>,
+) -> Result<Request, ClientError> {
+    let method = match method {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "PATCH" => Method::Patch,
+        "DELETE" => Method::Delete,
+        other => return Err(ClientError::Decode(format!("unsupported method {other}"))),
+    };
+    let mut builder = Request::builder();
+    builder
+        .method(method)
+        .uri(url)
+        .header("authorization", format!("Bearer {bearer}"))
+        .header("accept", "application/json");
+    Ok(match body {
+        Some(body) => builder
+            .header("content-type", "application/json")
+            .header("content-length", body.len().to_string())
+            .body(body)
+            .build(),
+        None => builder.build(),
+    })
+}
+
 /// Any answer is a reply, whatever its status: the client reads the envelope.
 pub fn reply(response: Response) -> HttpReply {
     HttpReply {
@@ -77,6 +109,20 @@ pub mod spin {
             let response: spin_sdk::http::Response = spin_sdk::http::send(super::request(url, bearer, body))
                 .await
                 .map_err(super::send_error)?;
+            Ok(super::reply(response))
+        }
+
+        async fn send(
+            &self,
+            method: &str,
+            url: &str,
+            bearer: &str,
+            body: Option<Vec<u8>>,
+            _timeout: Duration,
+        ) -> Result<HttpReply, ClientError> {
+            let request = super::request_with(method, url, bearer, body)?;
+            let response: spin_sdk::http::Response =
+                spin_sdk::http::send(request).await.map_err(super::send_error)?;
             Ok(super::reply(response))
         }
     }

@@ -3,3 +3,4 @@
 pub mod maintenance;
 pub mod spawn;
 pub mod system;
+pub mod webhooks;

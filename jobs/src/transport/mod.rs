@@ -1,4 +1,4 @@
-//! How `BackendApiClient` reaches the API: one authenticated JSON POST. Natively that is
+//! How `BackendApiClient` reaches the API: authenticated JSON requests (mostly POST). Natively that is
 //! reqwest (`transport::reqwest`); the edge adapters bring their runtime's fetch (Workers'
 //! `Fetch`, Spin's outbound HTTP), so the job runtime is the same everywhere.
 
@@ -33,5 +33,24 @@ pub trait Transport: Send + Sync {
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<HttpReply, ClientError>;
+
+    /// Sends `method` (`GET`, `PATCH` ...) to `url`, with `body` as JSON when given. Transports
+    /// that only POST keep this default, which refuses any other method (the job that needed it
+    /// fails with that message rather than calling the wrong route).
+    async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        bearer: &str,
+        body: Option<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<HttpReply, ClientError> {
+        if method == "POST" {
+            return self.post(url, bearer, body.unwrap_or_default(), timeout).await;
+        }
+        Err(ClientError::Transport(format!(
+            "this transport cannot send {method}"
+        )))
+    }
 }
 }

@@ -32,13 +32,30 @@ impl Transport for ReqwestTransport {
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<HttpReply, ClientError> {
-        let response = self
+        self.send("POST", url, bearer, Some(body), timeout).await
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        bearer: &str,
+        body: Option<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<HttpReply, ClientError> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let mut request = self
             .http
-            .post(url)
+            .request(method, url)
             .bearer_auth(bearer)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .timeout(timeout)
+            .timeout(timeout);
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| ClientError::Transport(e.to_string()))?;

@@ -7,3 +7,4 @@ pub mod jobs;
 pub mod ops;
 pub mod storages;
 pub mod users;
+pub mod webhooks;

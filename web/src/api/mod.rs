@@ -7,5 +7,6 @@ pub mod queues;
 pub mod storages;
 pub mod upload;
 pub mod users;
+pub mod webhooks;
 
 pub use http::{ApiError, Page};

@@ -21,6 +21,8 @@ pub enum Section {
     Storage,
     /// Users.
     Users,
+    /// Webhooks.
+    Webhooks,
     /// None of them.
     Other,
 }
@@ -55,6 +57,7 @@ pub fn Shell(section: Section, children: Children) -> View {
                     (if can_queues { link(Section::Queues, "/queues", "Queues") } else { view! {} })
                     (if session.can(Permission::StorageRead) { link(Section::Storage, "/storage", "Storage") } else { view! {} })
                     (if session.can(Permission::UsersRead) { link(Section::Users, "/users", "Users") } else { view! {} })
+                    (if session.can(Permission::WebhooksRead) { link(Section::Webhooks, "/webhooks", "Webhooks") } else { view! {} })
                 }
             }
             div(class="topbar-end") {

@@ -9,3 +9,4 @@ pub mod register;
 pub mod shared;
 pub mod storage;
 pub mod users;
+pub mod webhooks;

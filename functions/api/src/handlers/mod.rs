@@ -7,5 +7,6 @@ pub mod jobs;
 pub mod ops;
 pub mod storages;
 pub mod users;
+pub mod webhooks;
 pub mod worker;
 pub mod worker_files;

@@ -11,3 +11,4 @@ pub mod storages;
 pub mod throttle;
 pub mod users;
 pub mod validate;
+pub mod webhooks;

@@ -12,6 +12,7 @@ pub mod sessions;
 pub mod shares;
 pub mod storages;
 pub mod users;
+pub mod webhooks;
 
 use crate::db::{DbError, Row, SqlValue};
 use crate::ports::Conn;

@@ -12,14 +12,20 @@ use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
 /// `fetch()` to the API's URL.
 pub struct FetchTransport;
 
-async fn send(url: &str, bearer: &str, body: Vec<u8>) -> worker::Result<HttpReply> {
+async fn send(
+    method: Method,
+    url: &str,
+    bearer: &str,
+    body: Option<Vec<u8>>,
+) -> worker::Result<HttpReply> {
     let headers = Headers::new();
     headers.set("Authorization", &format!("Bearer {bearer}"))?;
-    headers.set("Content-Type", "application/json")?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(JsValue::from(js_sys_bytes(&body))));
+    if let Some(body) = body {
+        headers.set("Content-Type", "application/json")?;
+        init.with_body(Some(JsValue::from(js_sys_bytes(&body))));
+    }
+    init.with_method(method).with_headers(headers);
     let request = Request::new_with_init(url, &init)?;
     let mut response = Fetch::Request(request).send().await?;
     Ok(HttpReply {
@@ -41,7 +47,19 @@ impl Transport for FetchTransport {
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<HttpReply, ClientError> {
-        let call = Box::pin(send(url, bearer, body));
+        self.send("POST", url, bearer, Some(body), timeout).await
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        bearer: &str,
+        body: Option<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<HttpReply, ClientError> {
+        let method = Method::from(method.to_string());
+        let call = Box::pin(send(method, url, bearer, body));
         let deadline = Box::pin(Delay::from(timeout));
         match select(call, deadline).await {
             // The error text is the runtime's (no token in it).

@@ -550,7 +550,8 @@ impl Resp {
 async fn reset_data(db: &tokio_postgres::Client) {
     db.batch_execute(
         "TRUNCATE jobs, audit_logs, refresh_tokens, sessions, user_roles, file_processing_jobs,
-                  file_tags, tags, file_shares, file_versions, files, storages, users, accounts;
+                  file_tags, tags, file_shares, file_versions, files, storages, webhook_events,
+                  webhook_endpoints, users, accounts;
          DELETE FROM queues
           WHERE name NOT IN ('default', 'file_processing', 'webhooks', 'maintenance', 'email');
          UPDATE queues SET paused_at = NULL WHERE paused_at IS NOT NULL;",
