@@ -1,6 +1,7 @@
 //! Business rules, free of HTTP types: handlers parse a request and call one function here.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod credentials;
 pub mod files;

@@ -19,7 +19,6 @@ use crate::ports::Conn;
 use crate::ports::storage::{ObjectStore, StorageError, secret_fields};
 use crate::service::credentials::{self, CredentialKey, REDACTED};
 use crate::service::validate::Checks;
-use crate::store::audit::AuditEntry;
 use crate::store::{self, storages::StorageRow};
 
 /// The answer's shape of a row: secrets redacted.
@@ -342,22 +341,7 @@ async fn audit(
     target: Uuid,
     provider_type: &str,
 ) -> ApiResult<()> {
-    let actor = ctx.user()?;
-    store::audit::insert(
-        c,
-        AuditEntry {
-            id: ctx.api.new_id(),
-            account_id: Some(actor.account_id),
-            actor_user_id: Some(actor.id),
-            action,
-            target_type: Some("storage"),
-            target_id: Some(target),
-            ip: ctx.client_ip(),
-            // Never the configuration: it may hold secrets.
-            details: serde_json::json!({ "provider_type": provider_type }),
-            at: ctx.api.now(),
-        },
-    )
-    .await?;
-    Ok(())
+    // Never the configuration: it may hold secrets.
+    let details = serde_json::json!({ "provider_type": provider_type });
+    crate::service::audit::by_user(ctx, c, action, "storage", target, details).await
 }

@@ -12,7 +12,6 @@ use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::ports::Conn;
 use crate::service::validate::Checks;
-use crate::store::audit::AuditEntry;
 use crate::store::sessions::RevokeReason;
 use crate::store::{self, users::NewUser};
 
@@ -209,21 +208,5 @@ async fn audit(
     target: Uuid,
     details: serde_json::Value,
 ) -> ApiResult<()> {
-    let actor = ctx.user()?;
-    store::audit::insert(
-        c,
-        AuditEntry {
-            id: ctx.api.new_id(),
-            account_id: Some(actor.account_id),
-            actor_user_id: Some(actor.id),
-            action,
-            target_type: Some("user"),
-            target_id: Some(target),
-            ip: ctx.client_ip(),
-            details,
-            at: ctx.api.now(),
-        },
-    )
-    .await?;
-    Ok(())
+    crate::service::audit::by_user(ctx, c, action, "user", target, details).await
 }

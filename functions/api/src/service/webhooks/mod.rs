@@ -22,7 +22,6 @@ use crate::queue;
 use crate::queue::enqueue::{Enqueued, NewJob};
 use crate::service::credentials::{self, CredentialKey};
 use crate::service::validate::Checks;
-use crate::store::audit::AuditEntry;
 use crate::store::webhooks::{EndpointRow, EventFilter, EventRow};
 use crate::store::{self};
 
@@ -331,22 +330,7 @@ async fn audit(
     target: Uuid,
     provider: &str,
 ) -> ApiResult<()> {
-    let actor = ctx.user()?;
-    store::audit::insert(
-        c,
-        AuditEntry {
-            id: ctx.api.new_id(),
-            account_id: Some(actor.account_id),
-            actor_user_id: Some(actor.id),
-            action,
-            target_type: Some("webhook"),
-            target_id: Some(target),
-            ip: ctx.client_ip(),
-            // Never the secret.
-            details: serde_json::json!({ "provider": provider }),
-            at: ctx.api.now(),
-        },
-    )
-    .await?;
-    Ok(())
+    // Never the secret.
+    let details = serde_json::json!({ "provider": provider });
+    crate::service::audit::by_user(ctx, c, action, "webhook", target, details).await
 }
