@@ -13,6 +13,7 @@ use shared::api::jobs::{
     IdempotencyRequest, IdempotencyState, PruneReport, PruneRequest, RelayReport, RescueReport,
     SnoozeRequest,
 };
+use shared::api::maintenance::{MaintenanceReport, MaintenanceTask};
 use shared::api::webhooks::{ReportWebhookEventRequest, WebhookEventDetail};
 use shared::retry_policy::is_api_error_status;
 use shared::tokens::{ServiceClaims, sign_service};
@@ -25,6 +26,8 @@ use crate::transport::Transport;
 const TOKEN_TTL_SECONDS: i64 = 300;
 /// Time a plain call may take (ARCHITECTURE.md: the backend API breaker's call timeout).
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+/// Time a maintenance task may take: a sweep or a backup walks whole storages.
+pub const MAINTENANCE_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// Why a call to the API failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -299,6 +302,19 @@ impl BackendApiClient {
             "/api/v1/worker/maintenance/rescue",
             &serde_json::json!({}),
             CALL_TIMEOUT,
+        )
+        .await
+    }
+
+    /// Runs one scheduled maintenance task in the API.
+    pub async fn maintenance(
+        &self,
+        task: MaintenanceTask,
+    ) -> Result<MaintenanceReport, ClientError> {
+        self.post(
+            &format!("/api/v1/worker/maintenance/{}", task.as_str()),
+            &serde_json::json!({}),
+            MAINTENANCE_TIMEOUT,
         )
         .await
     }

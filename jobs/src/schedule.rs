@@ -43,9 +43,61 @@ pub const SCHEDULES: &[Schedule] = &[
         queue: "maintenance",
     },
     Schedule {
+        name: "sweep_stuck_processing",
+        cron: "* * * * *",
+        job_type: "maintenance.sweep_stuck_processing",
+        queue: "maintenance",
+    },
+    // Every 5 minutes.
+    Schedule {
+        name: "check_storages",
+        cron: "*/5 * * * *",
+        job_type: "maintenance.check_storages",
+        queue: "maintenance",
+    },
+    Schedule {
+        name: "check_services",
+        cron: "*/5 * * * *",
+        job_type: "maintenance.check_services",
+        queue: "maintenance",
+    },
+    // Hourly, at different minutes so they do not start together.
+    Schedule {
+        name: "expire_shares",
+        cron: "7 * * * *",
+        job_type: "maintenance.expire_shares",
+        queue: "maintenance",
+    },
+    Schedule {
         name: "prune_completed_jobs",
         cron: "17 * * * *",
         job_type: "maintenance.prune_jobs",
+        queue: "maintenance",
+    },
+    Schedule {
+        name: "sweep_abandoned_uploads",
+        cron: "37 * * * *",
+        job_type: "maintenance.sweep_abandoned_uploads",
+        queue: "maintenance",
+    },
+    // Daily, in the quiet hours (01:00-05:00 UTC). The trash is purged before the orphan sweep,
+    // so objects a failed purge left are found the same night.
+    Schedule {
+        name: "purge_deleted_files",
+        cron: "10 1 * * *",
+        job_type: "maintenance.purge_deleted_files",
+        queue: "maintenance",
+    },
+    Schedule {
+        name: "enforce_retention",
+        cron: "40 1 * * *",
+        job_type: "maintenance.enforce_retention",
+        queue: "maintenance",
+    },
+    Schedule {
+        name: "sweep_orphans",
+        cron: "0 3 * * *",
+        job_type: "maintenance.sweep_orphans",
         queue: "maintenance",
     },
 ];
@@ -187,6 +239,7 @@ mod tests {
             [
                 ("rescue_expired_leases", at(10, 17, 0)),
                 ("relay_unannounced_jobs", at(10, 17, 0)),
+                ("sweep_stuck_processing", at(10, 17, 0)),
                 ("prune_completed_jobs", at(10, 17, 0))
             ]
         );
@@ -195,10 +248,17 @@ mod tests {
             s.due(at(10, 17, 59)).is_empty(),
             "nothing new within the minute"
         );
+        let names: Vec<&str> = s.due(at(10, 20, 0)).iter().map(|(s, _)| s.name).collect();
         assert_eq!(
-            s.due(at(10, 20, 0)).len(),
-            2,
-            "after downtime, one catch-up tick per minutely schedule, not three each"
+            names,
+            [
+                "rescue_expired_leases",
+                "relay_unannounced_jobs",
+                "sweep_stuck_processing",
+                "check_storages",
+                "check_services"
+            ],
+            "after downtime, one catch-up tick per schedule, not one per missed minute"
         );
     }
 }

@@ -82,6 +82,18 @@ pub const JOB_TYPES: &[&str] = &[
     // Re-announce claimable jobs a push transport lost (the edge; a no-op where consumers poll).
     "maintenance.relay",
     "maintenance.prune_jobs",
+    // The rest of the scheduled maintenance, one type per `api::maintenance::MaintenanceTask`,
+    // each run by `POST /api/v1/worker/maintenance/{task}` (args unused).
+    "maintenance.sweep_stuck_processing",
+    "maintenance.check_storages",
+    "maintenance.check_services",
+    "maintenance.expire_shares",
+    "maintenance.sweep_abandoned_uploads",
+    "maintenance.purge_deleted_files",
+    "maintenance.enforce_retention",
+    "maintenance.sweep_orphans",
+    "maintenance.backup",
+    "maintenance.notify_dead_jobs",
     // A received webhook event, queued with it on `webhooks` (`{"event_id"}`): processed
     // through the worker routes, its outcome recorded on the event.
     "webhooks.process",

@@ -74,6 +74,7 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<jobs::EnqueueBatchRequest>()
         .schema_from::<jobs::Enqueue>()
         .schema_from::<jobs::RescueReport>()
+        .schema_from::<shared::api::maintenance::MaintenanceReport>()
         .schema_from::<jobs::RelayReport>()
         .schema_from::<jobs::IdempotencyRequest>()
         .schema_from::<jobs::IdempotencyState>()

@@ -97,6 +97,7 @@ pub enum RouteId {
     WorkerRescue,
     WorkerRelay,
     WorkerPrune,
+    WorkerMaintenance,
     WorkerIdempotencyCheck,
     WorkerIdempotencyMark,
     WorkerFileGet,
@@ -850,6 +851,15 @@ pub static ROUTES: &[RouteDef] = &[
     .request("PruneRequest")
     .responds(200, "PruneReport"),
     route(
+        R::WorkerMaintenance,
+        Method::POST,
+        "/api/v1/worker/maintenance/{task}",
+        Service,
+        "Run one scheduled maintenance task (sweeps, health checks, retention, backup); 404 for an unknown task",
+    )
+    .tag("worker")
+    .responds(200, "MaintenanceReport"),
+    route(
         R::WorkerIdempotencyCheck,
         Method::POST,
         "/api/v1/worker/idempotency/check",
@@ -1023,6 +1033,7 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::WorkerRescue => worker::rescue(ctx).await,
         R::WorkerRelay => worker::relay(ctx).await,
         R::WorkerPrune => worker::prune(ctx).await,
+        R::WorkerMaintenance => worker::maintenance(ctx).await,
         R::WorkerIdempotencyCheck => worker::idempotency_check(ctx).await,
         R::WorkerIdempotencyMark => worker::idempotency_mark(ctx).await,
         R::WorkerFileGet => worker_files::file(ctx).await,

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use powernode_api::maybe_async_trait;
 use powernode_api::ports::storage::{
-    ByteRange, ByteStream, GetObject, ObjectInfo, ObjectStore, PresignFor, Presigned, StorageError,
-    check_key,
+    ByteRange, ByteStream, GetObject, ObjectInfo, ObjectPage, ObjectStore, PresignFor, Presigned,
+    StorageError, check_key,
 };
 
 use crate::local_io;
@@ -126,8 +126,19 @@ impl ObjectStore for LocalStore {
             "the local disk has no presigned URLs".into(),
         ))
     }
+
+    async fn list(&self, prefix: &str, after: Option<String>) -> Result<ObjectPage, StorageError> {
+        let root = self.root.clone();
+        let prefix = prefix.to_string();
+        tokio::task::spawn_blocking(move || local_io::list(&root, &prefix, after.as_deref(), LIST_PAGE))
+            .await
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?
+    }
 }
 }
+
+/// Objects per listed page.
+const LIST_PAGE: usize = 1000;
 
 #[cfg(test)]
 mod tests {

@@ -9,11 +9,11 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Read as _, Seek as _, SeekFrom, Write as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use futures_util::{StreamExt as _, stream};
-use powernode_api::ports::storage::{ByteStream, StorageError};
+use powernode_api::ports::storage::{ByteStream, ListedObject, ObjectPage, StorageError};
 
 /// Chunks in flight per transfer.
 const DEPTH: usize = 4;
@@ -121,4 +121,76 @@ pub fn read_stream(mut file: File, start: u64, len: u64) -> ByteStream {
     Box::pin(stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     }))
+}
+
+/// Up to `page` objects under `root` whose key starts with `prefix` and sorts after `after`, in
+/// key order. Blocking: run it on a blocking thread. A put's temporary file (a dot-name) is not
+/// an object.
+pub fn list(
+    root: &Path,
+    prefix: &str,
+    after: Option<&str>,
+    page: usize,
+) -> Result<ObjectPage, StorageError> {
+    let mut keys = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(StorageError::Unavailable(e.kind().to_string())),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| StorageError::Unavailable(e.kind().to_string()))?;
+            let path = entry.path();
+            let Ok(rel) = path.strip_prefix(root) else {
+                continue;
+            };
+            let Some(key) = rel
+                .to_str()
+                .map(|k| k.replace(std::path::MAIN_SEPARATOR, "/"))
+            else {
+                continue;
+            };
+            let kind = entry
+                .file_type()
+                .map_err(|e| StorageError::Unavailable(e.kind().to_string()))?;
+            if kind.is_dir() {
+                // Only descend where keys under the prefix can be.
+                if key.starts_with(prefix) || prefix.starts_with(&format!("{key}/")) {
+                    dirs.push(path);
+                }
+            } else if kind.is_file()
+                && key.starts_with(prefix)
+                && !entry.file_name().to_string_lossy().starts_with('.')
+                && after.is_none_or(|a| key.as_str() > a)
+            {
+                keys.push((key, path));
+            }
+        }
+    }
+    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let more = keys.len() > page;
+    keys.truncate(page);
+    let mut objects = Vec::with_capacity(keys.len());
+    for (key, path) in keys {
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            // Deleted since the walk: not listed.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(StorageError::Unavailable(e.kind().to_string())),
+        };
+        let modified = meta
+            .modified()
+            .map_err(|e| StorageError::Unavailable(e.kind().to_string()))?;
+        objects.push(ListedObject {
+            key,
+            size: meta.len(),
+            last_modified: chrono::DateTime::<chrono::Utc>::from(modified),
+        });
+    }
+    let next = more
+        .then(|| objects.last().map(|o| o.key.clone()))
+        .flatten();
+    Ok(ObjectPage { objects, next })
 }

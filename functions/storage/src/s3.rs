@@ -30,7 +30,8 @@ use powernode_api::maybe_async_trait;
 pub use powernode_api::ports::storage::s3::S3Config;
 use powernode_api::ports::storage::s3::{self as shared, classify, content_range};
 use powernode_api::ports::storage::{
-    ByteRange, ByteStream, GetObject, ObjectInfo, ObjectStore, PresignFor, Presigned, StorageError,
+    ByteRange, ByteStream, GetObject, ListedObject, ObjectInfo, ObjectPage, ObjectStore,
+    PresignFor, Presigned, StorageError,
 };
 
 /// How long a connection attempt may take before the call counts as `Unavailable` (the SDK
@@ -252,6 +253,42 @@ impl ObjectStore for S3Store {
                 other => Err(other),
             },
         }
+    }
+
+    async fn list(&self, prefix: &str, after: Option<String>) -> Result<ObjectPage, StorageError> {
+        // The store's own key prefix is added here and taken off the keys listed, so callers
+        // see the keys they stored.
+        let full = format!("{}{prefix}", self.prefix);
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&full)
+            .set_continuation_token(after)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListObjectsV2", e))?;
+        let objects = out
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                let key = o.key()?.strip_prefix(&self.prefix)?.to_string();
+                let last_modified = o
+                    .last_modified()
+                    .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos()))?;
+                Some(ListedObject {
+                    key,
+                    size: u64::try_from(o.size().unwrap_or(0)).unwrap_or(0),
+                    last_modified,
+                })
+            })
+            .collect();
+        let next = if out.is_truncated() == Some(true) {
+            out.next_continuation_token().map(str::to_string)
+        } else {
+            None
+        };
+        Ok(ObjectPage { objects, next })
     }
 
     async fn presign(

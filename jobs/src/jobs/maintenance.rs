@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use shared::api::jobs::ClaimedJob;
+use shared::api::maintenance::MaintenanceTask;
 use shared::maybe_async_trait;
 
 use crate::client::BackendApiClient;
@@ -14,7 +15,13 @@ use crate::job::{Job, JobError, Registry};
 pub fn register(r: &mut Registry, client: Arc<BackendApiClient>) {
     r.register(Arc::new(Rescue(client.clone())));
     r.register(Arc::new(Relay(client.clone())));
-    r.register(Arc::new(PruneJobs(client)));
+    r.register(Arc::new(PruneJobs(client.clone())));
+    for task in MaintenanceTask::ALL {
+        r.register(Arc::new(Task {
+            client: client.clone(),
+            task: *task,
+        }));
+    }
 }
 
 /// `maintenance.rescue`: re-deliver jobs whose lease expired.
@@ -60,6 +67,24 @@ impl Job for PruneJobs {
             .0
             .prune_jobs(job.args["older_than_seconds"].as_i64())
             .await?;
+        serde_json::to_value(report).map_err(|e| JobError::Abort(e.to_string()))
+    }
+}
+}
+
+/// `maintenance.<task>`: one of the tasks run through the API's generic maintenance route.
+struct Task {
+    client: Arc<BackendApiClient>,
+    task: MaintenanceTask,
+}
+
+maybe_async_trait! {
+impl Job for Task {
+    fn job_type(&self) -> &'static str {
+        self.task.job_type()
+    }
+    async fn execute(&self, _job: &ClaimedJob) -> Result<Value, JobError> {
+        let report = self.client.maintenance(self.task).await?;
         serde_json::to_value(report).map_err(|e| JobError::Abort(e.to_string()))
     }
 }

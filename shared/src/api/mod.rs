@@ -4,6 +4,7 @@ pub mod announcement;
 pub mod auth;
 pub mod files;
 pub mod jobs;
+pub mod maintenance;
 pub mod ops;
 pub mod storages;
 pub mod users;

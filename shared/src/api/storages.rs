@@ -27,6 +27,20 @@ pub struct Storage {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// The last scheduled health check (every 5 minutes); `null` until the first.
+    pub health: Option<StorageHealth>,
+}
+
+/// The outcome of a storage's last scheduled connection test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StorageHealth {
+    /// The probe object was written, read back and deleted.
+    pub ok: bool,
+    /// When.
+    pub checked_at: DateTime<Utc>,
+    /// Which step failed and why (never a credential).
+    pub error: Option<String>,
 }
 
 /// `POST /api/v1/storages`.

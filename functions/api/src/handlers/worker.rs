@@ -1,9 +1,11 @@
 //! `/api/v1/worker/queue/...`: the consumers' side of the queue (service token only).
 
+use shared::api::maintenance::MaintenanceTask;
+
 use crate::context::Ctx;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::{Outcome, Reply};
-use crate::service::jobs;
+use crate::service::{jobs, maintenance};
 
 pub async fn claim(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     Ok(Reply::ok(&jobs::claim(ctx, ctx.req.json()?).await?)?.into())
@@ -44,6 +46,14 @@ pub async fn relay(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
 
 pub async fn prune(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     Ok(Reply::ok(&jobs::prune(ctx, ctx.req.json()?).await?)?.into())
+}
+
+pub async fn maintenance(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    let task = ctx
+        .param("task")
+        .and_then(MaintenanceTask::parse)
+        .ok_or_else(|| ApiError::not_found("maintenance task"))?;
+    Ok(Reply::ok(&maintenance::run(ctx.api, task).await?)?.into())
 }
 
 pub async fn idempotency_check(ctx: &Ctx<'_>) -> ApiResult<Outcome> {

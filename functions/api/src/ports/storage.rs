@@ -86,6 +86,26 @@ pub struct ObjectInfo {
     pub size: u64,
 }
 
+/// One object of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    /// Its key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// When it was last written.
+    pub last_modified: DateTime<Utc>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectPage {
+    /// The objects, in the provider's order.
+    pub objects: Vec<ListedObject>,
+    /// Where the next page starts (pass it back as `after`); `None` on the last page.
+    pub next: Option<String>,
+}
+
 /// An object being read.
 pub struct GetObject {
     /// The whole object's size.
@@ -151,6 +171,14 @@ pub trait ObjectStore: MaybeSend + MaybeSync {
         expires_in: Duration,
         content_type: Option<&str>,
     ) -> Result<Presigned, StorageError>;
+
+    /// The objects whose key starts with `prefix`, one page at a time: `after` is the previous
+    /// page's `next`. `Unsupported` where this provider has no listing yet (the orphan sweep
+    /// reports such a storage and skips it).
+    async fn list(&self, prefix: &str, after: Option<String>) -> Result<ObjectPage, StorageError> {
+        let _ = (prefix, after);
+        Err(StorageError::Unsupported("listing objects".into()))
+    }
 }
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod credentials;
 pub mod files;
 pub mod jobs;
+pub mod maintenance;
 pub mod passwords;
 pub mod sessions;
 pub mod storages;

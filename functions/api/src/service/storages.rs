@@ -33,6 +33,7 @@ fn view(row: &StorageRow) -> Storage {
         used_bytes: row.used_bytes,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        health: row.health.clone(),
     }
 }
 
@@ -103,6 +104,7 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateStorageRequest) -> ApiResult<Stora
         used_bytes: 0,
         created_at: now,
         updated_at: now,
+        health: None,
     };
     store::storages::insert(&*tx, &row)
         .await
@@ -201,16 +203,22 @@ pub async fn test(ctx: &Ctx<'_>, id: Uuid) -> ApiResult<StorageTestReport> {
         .await?
         .ok_or_else(|| ApiError::not_found("storage"))?;
     let store = open(api, &row).await?;
+    Ok(probe(api, &*store).await)
+}
+
+/// Writes, reads back and deletes a probe object in `store` (the test route and the scheduled
+/// health check).
+pub async fn probe(api: &Api, store: &dyn ObjectStore) -> StorageTestReport {
     let probe = Bytes::from(api.random::<64>().to_vec());
     let key = format!("_powernode/probe-{}", api.new_id());
     let started = api.now();
-    let outcome = probe_round_trip(&*store, &key, probe).await;
+    let outcome = probe_round_trip(store, &key, probe).await;
     let latency_ms = u64::try_from((api.now() - started).num_milliseconds()).unwrap_or(0);
-    Ok(StorageTestReport {
+    StorageTestReport {
         ok: outcome.is_ok(),
         latency_ms,
         error: outcome.err(),
-    })
+    }
 }
 
 async fn probe_round_trip(store: &dyn ObjectStore, key: &str, probe: Bytes) -> Result<(), String> {

@@ -17,7 +17,7 @@ RETURNING used_bytes
 
 -- name: StorageDefault
 SELECT id, account_id, name, provider_type, configuration, is_default, quota_bytes, used_bytes,
-       created_at, updated_at
+       created_at, updated_at, health_ok, health_checked_at, health_error
   FROM storages WHERE account_id = $1 AND is_default
 
 -- name: FileGet

@@ -1,18 +1,18 @@
 -- name: StorageList
 SELECT id, account_id, name, provider_type, configuration, is_default, quota_bytes, used_bytes,
-       created_at, updated_at
+       created_at, updated_at, health_ok, health_checked_at, health_error
   FROM storages WHERE account_id = $1
  ORDER BY created_at, id
 
 -- name: StorageGet
 SELECT id, account_id, name, provider_type, configuration, is_default, quota_bytes, used_bytes,
-       created_at, updated_at
+       created_at, updated_at, health_ok, health_checked_at, health_error
   FROM storages WHERE id = $1 AND account_id = $2
 
 -- Locks the row for an update in the same transaction.
 -- name: StorageGetForUpdate
 SELECT id, account_id, name, provider_type, configuration, is_default, quota_bytes, used_bytes,
-       created_at, updated_at
+       created_at, updated_at, health_ok, health_checked_at, health_error
   FROM storages WHERE id = $1 AND account_id = $2
    FOR UPDATE
 
@@ -36,3 +36,14 @@ SELECT EXISTS (SELECT 1 FROM files WHERE storage_id = $1) AS has_files
 
 -- name: StorageDelete
 DELETE FROM storages WHERE id = $1 AND account_id = $2
+
+-- Every account's storages, for the scheduled health checks and sweeps.
+-- name: StorageListAll
+SELECT id, account_id, name, provider_type, configuration, is_default, quota_bytes, used_bytes,
+       created_at, updated_at, health_ok, health_checked_at, health_error
+  FROM storages
+ ORDER BY created_at, id
+
+-- Not `updated_at`: a health check is not an edit.
+-- name: StorageSetHealth
+UPDATE storages SET health_ok = $2, health_checked_at = $3, health_error = $4 WHERE id = $1

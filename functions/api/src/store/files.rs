@@ -366,8 +366,8 @@ pub async fn object_keys(c: &dyn Conn, id: Uuid) -> Result<Vec<String>, DbError>
 }
 
 /// Removes the file row (its versions, tags, shares and processing rows go with it) and gives
-/// its versions' bytes back to the storage.
-pub async fn delete_permanently(c: &dyn Conn, f: &FileRow) -> Result<(), DbError> {
+/// its versions' bytes back to the storage; returns those bytes.
+pub async fn delete_permanently(c: &dyn Conn, f: &FileRow) -> Result<i64, DbError> {
     let bytes: i64 = query_one(c, sql::FILE_VERSIONS_BYTES, &[f.id.into()])
         .await?
         .get("bytes")?;
@@ -377,8 +377,8 @@ pub async fn delete_permanently(c: &dyn Conn, f: &FileRow) -> Result<(), DbError
     )
     .await?;
     c.execute(sql::FILE_DELETE, &[f.id.into(), f.account_id.into()])
-        .await
-        .map(drop)
+        .await?;
+    Ok(bytes)
 }
 
 /// Untags; false when the file did not have the tag.

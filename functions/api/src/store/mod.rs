@@ -7,6 +7,7 @@ pub mod audit;
 pub mod direct_uploads;
 pub mod file_processing;
 pub mod files;
+pub mod maintenance;
 pub mod roles;
 pub mod sessions;
 pub mod shares;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use shared::api::storages::StorageHealth;
 use uuid::Uuid;
 
 use super::{query_opt, sql};
@@ -34,6 +35,8 @@ pub struct StorageRow {
     pub created_at: DateTime<Utc>,
     /// Changed.
     pub updated_at: DateTime<Utc>,
+    /// The last scheduled health check, if any.
+    pub health: Option<StorageHealth>,
 }
 
 pub(crate) fn from_row(r: &Row) -> Result<StorageRow, DbError> {
@@ -48,6 +51,17 @@ pub(crate) fn from_row(r: &Row) -> Result<StorageRow, DbError> {
         used_bytes: r.get("used_bytes")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
+        health: match (
+            r.get::<Option<bool>>("health_ok")?,
+            r.get("health_checked_at")?,
+        ) {
+            (Some(ok), Some(checked_at)) => Some(StorageHealth {
+                ok,
+                checked_at,
+                error: r.get("health_error")?,
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -134,4 +148,28 @@ pub async fn delete(c: &dyn Conn, account: Uuid, id: Uuid) -> Result<bool, DbErr
     Ok(c.execute(sql::STORAGE_DELETE, &[id.into(), account.into()])
         .await?
         == 1)
+}
+
+/// Every account's storages (the scheduled health checks and sweeps), oldest first.
+pub async fn all(c: &dyn Conn) -> Result<Vec<StorageRow>, DbError> {
+    c.query(sql::STORAGE_LIST_ALL, &[])
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// Records a health check's outcome.
+pub async fn set_health(c: &dyn Conn, id: Uuid, health: &StorageHealth) -> Result<(), DbError> {
+    c.execute(
+        sql::STORAGE_SET_HEALTH,
+        &[
+            id.into(),
+            health.ok.into(),
+            health.checked_at.into(),
+            health.error.clone().into(),
+        ],
+    )
+    .await
+    .map(drop)
 }

@@ -40,7 +40,8 @@ use crate::store::direct_uploads::{self as uploads, Awaiting, NewAwaiting, Verif
 /// How long an upload URL works.
 pub const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(3600);
 
-fn object_key(account: Uuid, file: Uuid) -> String {
+/// Where a direct upload's bytes go (the orphan sweep's SQL knows it too).
+pub(crate) fn object_key(account: Uuid, file: Uuid) -> String {
     format!("{account}/{file}/v1")
 }
 

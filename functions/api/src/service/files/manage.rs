@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::{names, upload, view};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
+use crate::ports::storage::ObjectStore;
 use crate::queue;
 use crate::service::storages;
 use crate::service::validate::Checks;
@@ -106,15 +107,23 @@ pub async fn delete(ctx: &Ctx<'_>, id: Uuid, permanent: bool) -> ApiResult<File>
         .ok_or_else(|| ApiError::internal("a file's storage is missing"))?;
     store::files::delete_permanently(&*tx, &file).await?;
     tx.commit().await?;
-    // The rows are gone first, so nothing can point at a removed object; a failed removal
-    // leaves bytes no row refers to, which is logged.
+    // The rows are gone first, so nothing can point at a removed object.
     let store = storages::open(api, &storage).await?;
+    remove_objects(&*store, id, &keys).await;
+    Ok(view(&file))
+}
+
+/// Removes a deleted file's objects; returns how many could not be removed. Those are logged
+/// and left to the orphan sweep, which finds bytes no row refers to.
+pub(crate) async fn remove_objects(store: &dyn ObjectStore, file: Uuid, keys: &[String]) -> usize {
+    let mut failed = 0;
     for key in keys {
-        if let Err(e) = store.delete(&key).await {
-            tracing::warn!(file = %id, key = %key, error = %e, "could not remove a deleted file's object");
+        if let Err(e) = store.delete(key).await {
+            tracing::warn!(file = %file, key = %key, error = %e, "could not remove a deleted file's object");
+            failed += 1;
         }
     }
-    Ok(view(&file))
+    failed
 }
 
 /// Undoes a soft delete.
