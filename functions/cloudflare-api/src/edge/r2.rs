@@ -11,8 +11,8 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt as _;
 use powernode_api::maybe_async_trait;
 use powernode_api::ports::storage::{
-    ByteRange, ByteStream, GetObject, ObjectInfo, ObjectStore, PresignFor, Presigned, StorageError,
-    check_key,
+    ByteRange, ByteStream, GetObject, ListedObject, ObjectInfo, ObjectPage, ObjectStore,
+    PresignFor, Presigned, StorageError, check_key,
 };
 use worker::{Bucket, Data, HttpMetadata, Range};
 
@@ -230,6 +230,30 @@ impl ObjectStore for R2Store {
         Err(StorageError::Unsupported(
             "an R2 binding has no presigned URLs".into(),
         ))
+    }
+
+    async fn list(&self, prefix: &str, after: Option<String>) -> Result<ObjectPage, StorageError> {
+        let mut request = self.bucket.list().prefix(format!("{}{prefix}", self.prefix));
+        if let Some(cursor) = after {
+            request = request.cursor(cursor);
+        }
+        let listed = request.execute().await.map_err(unavailable)?;
+        let objects = listed
+            .objects()
+            .iter()
+            .filter_map(|o| {
+                // Keys are the storage's own: the binding-wide prefix comes off.
+                let key = o.key().strip_prefix(&self.prefix)?.to_string();
+                let millis = i64::try_from(o.uploaded().as_millis()).ok()?;
+                Some(ListedObject {
+                    key,
+                    size: o.size(),
+                    last_modified: chrono::DateTime::from_timestamp_millis(millis)?,
+                })
+            })
+            .collect();
+        let next = if listed.truncated() { listed.cursor() } else { None };
+        Ok(ObjectPage { objects, next })
     }
 }
 }
