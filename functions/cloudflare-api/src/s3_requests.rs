@@ -269,6 +269,21 @@ impl S3Requests {
         self.sign("DELETE", key, &query, Vec::new(), None, now)
     }
 
+    /// `ListObjectsV2` of the bucket keys starting with `prefix` (already the full bucket
+    /// prefix), from `continuation` on.
+    pub fn list_objects(
+        &self,
+        prefix: &str,
+        continuation: Option<&str>,
+        now: i64,
+    ) -> Result<Signed, StorageError> {
+        let mut query = vec![("list-type", "2"), ("prefix", prefix)];
+        if let Some(token) = continuation {
+            query.push(("continuation-token", token));
+        }
+        self.sign("GET", "", &query, Vec::new(), None, now)
+    }
+
     /// A URL for a client's direct `PUT` of `key` (with `content_type` and the configured
     /// encryption as signed headers the client must send) or `GET`, valid `expires_in` from
     /// `now`. As natively: from 1 second to 7 days, else `Unsupported`.
@@ -334,10 +349,57 @@ pub fn xml_element(xml: &str, name: &str) -> Option<String> {
     )
 }
 
+/// One `ListObjectsV2` answer: each object's bucket key, size and `LastModified` text, and the
+/// continuation token when the listing goes on.
+pub fn list_page(xml: &str) -> (Vec<(String, u64, String)>, Option<String>) {
+    let objects = xml
+        .split("<Contents>")
+        .skip(1)
+        .filter_map(|chunk| {
+            let chunk = chunk.split("</Contents>").next()?;
+            Some((
+                xml_element(chunk, "Key")?,
+                xml_element(chunk, "Size")?.trim().parse().ok()?,
+                xml_element(chunk, "LastModified")?,
+            ))
+        })
+        .collect();
+    let next = (xml_element(xml, "IsTruncated").as_deref() == Some("true"))
+        .then(|| xml_element(xml, "NextContinuationToken"))
+        .flatten();
+    (objects, next)
+}
+
 /// Whether an answer's body is an S3 error: `CompleteMultipartUpload` may say `200 OK` and
 /// still have failed.
 pub fn is_error_body(xml: &str) -> bool {
     xml.contains("<Error>")
+}
+
+#[cfg(test)]
+mod list_tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_page_gives_keys_sizes_dates_and_the_next_token() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>p/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><Contents><Key>p/a/v1</Key><LastModified>2026-11-25T10:00:00.000Z</LastModified><ETag>&quot;x&quot;</ETag><Size>14</Size></Contents><Contents><Key>p/b&amp;c</Key><LastModified>2026-11-26T10:00:00Z</LastModified><Size>0</Size></Contents><NextContinuationToken>tok/en==</NextContinuationToken></ListBucketResult>"#;
+        let (objects, next) = list_page(xml);
+        assert_eq!(
+            objects,
+            [
+                (
+                    "p/a/v1".to_string(),
+                    14,
+                    "2026-11-25T10:00:00.000Z".to_string()
+                ),
+                ("p/b&c".to_string(), 0, "2026-11-26T10:00:00Z".to_string())
+            ]
+        );
+        assert_eq!(next.as_deref(), Some("tok/en=="));
+        let last = xml.replace("<IsTruncated>true", "<IsTruncated>false");
+        assert_eq!(list_page(&last).1, None);
+    }
 }
 
 #[cfg(test)]

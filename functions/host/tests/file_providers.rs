@@ -108,6 +108,33 @@ async fn files_work_on(provider_type: &str, configuration: Value) {
     .await;
     assert_eq!((status, bytes), (206, big[1_000_000..1_000_010].to_vec()));
 
+    // The scheduled sweeps see the provider too: its health check passes, and the orphan
+    // sweep lists the file's object and keeps it (the row refers to it).
+    let maintenance = |task: &'static str| {
+        let p = &p;
+        async move {
+            p.post(
+                &format!("/api/v1/worker/maintenance/{task}"),
+                Some(&p.service_token()),
+                json!({}),
+            )
+            .await
+            .assert_ok(200)
+            .clone()
+        }
+    };
+    let health = maintenance("check_storages").await;
+    assert_eq!(health["problems"], json!([]), "{health}");
+    let sweep = maintenance("sweep_orphans").await;
+    assert_eq!(sweep["problems"], json!([]), "{sweep}");
+    assert!(
+        sweep["counts"]["objects_seen"].as_u64() >= Some(1),
+        "{sweep}"
+    );
+    assert_eq!(sweep["counts"]["orphans_removed"].as_u64().unwrap_or(0), 0);
+    let (status, _) = download(&p, &owner, &format!("/api/v1/files/{id}/download"), None).await;
+    assert_eq!(status, 200);
+
     // A direct upload through the provider's own URL.
     let small = png(40_000);
     let r = p

@@ -24,8 +24,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::StreamExt as _;
 use powernode_api::maybe_async_trait;
 use powernode_api::ports::storage::{
-    ByteRange, ByteStream, GetObject, ObjectInfo, ObjectStore, PresignFor, Presigned, StorageError,
-    check_key,
+    ByteRange, ByteStream, GetObject, ObjectInfo, ObjectPage, ObjectStore, PresignFor, Presigned,
+    StorageError, check_key,
 };
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Response, StatusCode};
@@ -33,6 +33,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::azure_auth::{BlobSas, SharedKey};
+use crate::azure_list;
 
 /// Block size of chunked uploads: one block is what an upload holds in memory. 8 MiB times
 /// Azure's 50,000 blocks per blob allows objects up to about 390 GiB.
@@ -628,6 +629,41 @@ impl ObjectStore for AzureStore {
         content_type: Option<&str>,
     ) -> Result<Presigned, StorageError> {
         self.sas_url(purpose, key, expires_in, content_type)
+    }
+
+    async fn list(&self, prefix: &str, after: Option<String>) -> Result<ObjectPage, StorageError> {
+        let full = match &self.prefix {
+            Some(p) => format!("{p}/{prefix}"),
+            None => prefix.to_owned(),
+        };
+        let mut url = self.container_url()?;
+        url.query_pairs_mut()
+            .append_pair("restype", "container")
+            .append_pair("comp", "list")
+            .append_pair("prefix", &full);
+        if let Some(marker) = &after {
+            url.query_pairs_mut().append_pair("marker", marker);
+        }
+        let response = self.send("List Blobs", Method::GET, url, HeaderMap::new(), None).await?;
+        expect_success("List Blobs", &response)?;
+        let xml = response
+            .text()
+            .await
+            .map_err(|e| transport_error("List Blobs", &e))?;
+        let page = azure_list::parse(&xml)?;
+        // Keys are the store's own: its prefix comes off.
+        let strip = self.prefix.as_ref().map(|p| format!("{p}/"));
+        let objects = page
+            .blobs
+            .into_iter()
+            .filter_map(|mut o| {
+                if let Some(p) = &strip {
+                    o.key = o.key.strip_prefix(p.as_str())?.to_owned();
+                }
+                Some(o)
+            })
+            .collect();
+        Ok(ObjectPage { objects, next: page.next_marker })
     }
 }
 }

@@ -12,6 +12,7 @@
 
 pub mod azure;
 mod azure_auth;
+mod azure_list;
 mod factory;
 pub mod gcs;
 pub mod local;

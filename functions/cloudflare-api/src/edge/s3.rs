@@ -17,13 +17,16 @@ use powernode_api::ports::storage::s3::{
     MAX_PARTS, Parts, S3Config, classify, content_range, object_key,
 };
 use powernode_api::ports::storage::{
-    ByteRange, ByteStream, GetObject, ObjectInfo, ObjectStore, PresignFor, Presigned, StorageError,
+    ByteRange, ByteStream, GetObject, ListedObject, ObjectInfo, ObjectPage, ObjectStore,
+    PresignFor, Presigned, StorageError,
 };
 use wasm_bindgen::JsValue;
 use worker::{Fetch, Headers, Method, Request, RequestInit, Response};
 
 use super::platform::JsClock;
-use crate::s3_requests::{S3Requests, Signed, complete_body, is_error_body, xml_element};
+use crate::s3_requests::{
+    S3Requests, Signed, complete_body, is_error_body, list_page, xml_element,
+};
 
 /// One bucket (or a prefix of it) reached over fetch.
 pub struct S3FetchStore {
@@ -330,6 +333,31 @@ impl ObjectStore for S3FetchStore {
             Err(StorageError::NotFound) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    async fn list(&self, prefix: &str, after: Option<String>) -> Result<ObjectPage, StorageError> {
+        let op = "ListObjectsV2";
+        let store_prefix = &self.requests.config().prefix;
+        let request =
+            self.requests
+                .list_objects(&format!("{store_prefix}{prefix}"), after.as_deref(), now())?;
+        let mut response = send(op, &request, None).await?;
+        let xml = ok_text(op, &mut response).await?;
+        let (listed, next) = list_page(&xml);
+        let objects = listed
+            .into_iter()
+            .filter_map(|(key, size, modified)| {
+                // Keys are the store's own: its prefix comes off.
+                Some(ListedObject {
+                    key: key.strip_prefix(store_prefix.as_str())?.to_string(),
+                    size,
+                    last_modified: DateTime::parse_from_rfc3339(&modified)
+                        .ok()?
+                        .with_timezone(&Utc),
+                })
+            })
+            .collect();
+        Ok(ObjectPage { objects, next })
     }
 
     async fn delete(&self, key: &str) -> Result<(), StorageError> {
