@@ -234,7 +234,9 @@ impl Job for Email {
         if self.client.already_processed(&guard).await? {
             return Ok(json!({ "skipped": "already sent" }));
         }
+        // A Message-ID (from the host name) is what receiving servers and threads expect.
         let message = Message::builder()
+            .message_id(None)
             .from(mailer.from.clone())
             .to(args.to.clone())
             .subject(args.subject)
