@@ -185,7 +185,8 @@ pub fn dead_job_email(public_url: &str, to: &str, job: &DeadJob) -> Email {
 /// job seen by many passes is mailed once per person. (A job retried by hand that dies again
 /// within the idempotency window is not mailed a second time.)
 ///
-/// The maintenance framework runs it as task `notify_dead_jobs`; tests call it directly.
+/// The scheduler runs it every minute as `maintenance.notify_dead_jobs`
+/// (`service::maintenance`); tests also call it directly.
 pub async fn notify_dead_jobs(api: &Api) -> ApiResult<NotifyReport> {
     let since = api.now() - DEAD_LOOKBACK;
     let rows = api
