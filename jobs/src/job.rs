@@ -61,8 +61,29 @@ impl Registry {
     }
 
     /// Every job type this deployment runs: the diagnostics (`system.spawn` among them), the
-    /// platform's maintenance and webhook processing, which call the API through `client`.
+    /// platform's maintenance and webhook processing, which call the API through `client`,
+    /// and natively `notifications.email` with the SMTP settings from the environment.
     pub fn with_platform(client: Arc<crate::client::BackendApiClient>) -> Self {
+        #[cfg(not(target_arch = "wasm32"))]
+        return Self::with_platform_mail(client, crate::jobs::email::MailSettings::from_env());
+        #[cfg(target_arch = "wasm32")]
+        Self::platform_common(client)
+    }
+
+    /// As `with_platform`, with the SMTP settings given (a host's own configuration, a test).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_platform_mail(
+        client: Arc<crate::client::BackendApiClient>,
+        mail: crate::jobs::email::MailSettings,
+    ) -> Self {
+        let mut r = Self::platform_common(client.clone());
+        crate::jobs::email::register(&mut r, client, mail);
+        r
+    }
+
+    /// What every runtime registers. Email is not among them: SMTP needs a TCP client the Wasm
+    /// consumers lack, and the edge never claims the `email` queue.
+    pub(crate) fn platform_common(client: Arc<crate::client::BackendApiClient>) -> Self {
         let mut r = Self::with_builtin();
         crate::jobs::spawn::register(&mut r, client.clone());
         crate::jobs::maintenance::register(&mut r, client.clone());

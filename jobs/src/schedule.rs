@@ -48,6 +48,13 @@ pub const SCHEDULES: &[Schedule] = &[
         job_type: "maintenance.sweep_stuck_processing",
         queue: "maintenance",
     },
+    Schedule {
+        // Looks back an hour each time; each email's idempotency key makes it once per person.
+        name: "notify_dead_jobs",
+        cron: "* * * * *",
+        job_type: "maintenance.notify_dead_jobs",
+        queue: "maintenance",
+    },
     // Every 5 minutes.
     Schedule {
         name: "check_storages",
@@ -240,6 +247,7 @@ mod tests {
                 ("rescue_expired_leases", at(10, 17, 0)),
                 ("relay_unannounced_jobs", at(10, 17, 0)),
                 ("sweep_stuck_processing", at(10, 17, 0)),
+                ("notify_dead_jobs", at(10, 17, 0)),
                 ("prune_completed_jobs", at(10, 17, 0))
             ]
         );
@@ -255,6 +263,7 @@ mod tests {
                 "rescue_expired_leases",
                 "relay_unannounced_jobs",
                 "sweep_stuck_processing",
+                "notify_dead_jobs",
                 "check_storages",
                 "check_services"
             ],

@@ -97,6 +97,9 @@ pub const JOB_TYPES: &[&str] = &[
     // A received webhook event, queued with it on `webhooks` (`{"event_id"}`): processed
     // through the worker routes, its outcome recorded on the event.
     "webhooks.process",
+    // A transactional email (`{"to", "subject", "text"}`, rendered by the API), queued on
+    // `email` and sent over SMTP by the native consumer only (the edge has no TCP client).
+    "notifications.email",
     // A file's processing, queued with its upload on `file_processing` for the media runner
     // (`{"file_id", "version", "processing_job_id"}`): thumbnails and EXIF of images, a video's
     // probe and poster, an audio file's probe, and every file's metadata.
@@ -114,6 +117,14 @@ pub const MEDIA_JOB_TYPES: &[&str] = &[
     "media.audio",
     "media.metadata",
 ];
+
+/// The job types only native consumers run (SMTP needs a TCP client the Wasm consumers lack);
+/// their queue (`email`) is polled by native consumers on every runtime, never pushed to the edge.
+pub const NATIVE_JOB_TYPES: &[&str] = &["notifications.email"];
+
+/// The queues of [`NATIVE_JOB_TYPES`]: never announced to an edge consumer (the API treats them
+/// as polled on every runtime), and refused by the edge consumers if an announcement arrives.
+pub const NATIVE_QUEUES: &[&str] = &["email"];
 
 /// Whether a job type is registered.
 pub fn is_registered(job_type: &str) -> bool {

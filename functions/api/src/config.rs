@@ -27,7 +27,14 @@ pub struct ApiConfig {
     /// Seals storage credentials (`POWERNODE_ENCRYPTION_KEY`); without it, storages that
     /// need a secret cannot be created or used.
     pub encryption_key: Option<crate::service::credentials::CredentialKey>,
+    /// Where users reach the platform (`POWERNODE_PUBLIC_URL`, no trailing slash): the base of
+    /// links in emails. Configured rather than taken from a request's `Host`, which a client
+    /// chooses (a forged one would put the attacker's link in a genuine email).
+    pub public_url: String,
 }
+
+/// `public_url` when an adapter has nothing better: the address `./scripts/dev` serves on.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 /// Runaway loop detection: a job type that runs more than `max_runs` times within
 /// `window_seconds` for the same arguments (and account) is disabled for `disable_seconds`;
@@ -68,6 +75,7 @@ impl ApiConfig {
             max_upload_bytes: 5 * 1024 * 1024 * 1024,
             runaway: RunawayPolicy::default(),
             encryption_key: None,
+            public_url: DEFAULT_PUBLIC_URL.into(),
         }
     }
 }
@@ -94,6 +102,7 @@ impl std::fmt::Debug for ApiConfig {
             .field("login_failure_window", &self.login_failure_window)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("runaway", &self.runaway)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }

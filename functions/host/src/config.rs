@@ -40,6 +40,8 @@ pub struct HostConfig {
     /// `POWERNODE_WEB_DIR` (default `web/dist`): the built web UI, served at `/` for every
     /// `GET` that is not the API's. `None`, or a directory without `index.html`: API only.
     pub web_dir: Option<PathBuf>,
+    /// `POWERNODE_PUBLIC_URL`: the base of links in emails; default `http://{http_addr}`.
+    pub public_url: Option<String>,
 }
 
 /// The built-in consumers of `powernode serve`.
@@ -51,6 +53,9 @@ pub struct ConsumerSettings {
     pub concurrency: usize,
     /// Where they reach the API (`BACKEND_API_URL`; default this host's address).
     pub backend_api_url: Option<String>,
+    /// How `notifications.email` sends (`POWERNODE_SMTP_URL`, `POWERNODE_MAIL_FROM`); unset,
+    /// email jobs are dead at once with a message naming the variable.
+    pub mail: jobs::jobs::email::MailSettings,
 }
 
 impl Default for ConsumerSettings {
@@ -61,6 +66,7 @@ impl Default for ConsumerSettings {
                 .to_vec(),
             concurrency: 10,
             backend_api_url: None,
+            mail: jobs::jobs::email::MailSettings::default(),
         }
     }
 }
@@ -110,6 +116,7 @@ impl HostConfig {
             web_dir: Some(PathBuf::from(
                 var("POWERNODE_WEB_DIR").unwrap_or_else(|| "web/dist".into()),
             )),
+            public_url: var("POWERNODE_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
             http_addr,
             data_dir,
             database_url,
@@ -129,6 +136,7 @@ impl HostConfig {
                         None => 10,
                     },
                     backend_api_url: var("BACKEND_API_URL"),
+                    mail: jobs::jobs::email::MailSettings::from_env(),
                     ..ConsumerSettings::default()
                 }),
             },

@@ -75,6 +75,10 @@ fn api_with(
     );
     api_config.runaway = config.runaway;
     api_config.max_upload_bytes = config.max_upload_bytes;
+    api_config.public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.http_addr));
     api_config.encryption_key = Some(CredentialKey::from_secret(
         config.secrets.encryption_key.as_bytes(),
     ));
@@ -193,7 +197,10 @@ pub fn start_consumers(
     let client = Arc::new(client);
     let mut consumer_config = ConsumerConfig::new(settings.queues.clone());
     consumer_config.concurrency = settings.concurrency;
-    let registry = Arc::new(Registry::with_platform(client.clone()));
+    let registry = Arc::new(Registry::with_platform_mail(
+        client.clone(),
+        settings.mail.clone(),
+    ));
     let consumer = Consumer::new(client.clone(), registry, consumer_config);
     let scheduler = Scheduler::new(client, SCHEDULES, chrono::Utc::now())
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -40,6 +40,8 @@ pub struct SpinSettings {
     pub jobs_channel: String,
     /// `runaway_max_runs`, `runaway_window_seconds`, `runaway_disable_seconds`.
     pub runaway: RunawayPolicy,
+    /// `public_url`: the base of links in emails (as `POWERNODE_PUBLIC_URL` natively).
+    pub public_url: String,
 }
 
 impl SpinSettings {
@@ -64,6 +66,9 @@ impl SpinSettings {
             redis_url: required("redis_url")?,
             redis_prefix: get("redis_prefix").unwrap_or_else(|| "pn:".into()),
             jobs_channel: get("jobs_channel").unwrap_or_else(|| DEFAULT_JOBS_CHANNEL.into()),
+            public_url: get("public_url")
+                .map(|u| u.trim().trim_end_matches('/').to_string())
+                .unwrap_or_else(|| powernode_api::config::DEFAULT_PUBLIC_URL.into()),
             runaway: RunawayPolicy {
                 max_runs: u32::try_from(max_runs)
                     .map_err(|_| ConfigError::NotANumber("runaway_max_runs"))?,
@@ -80,6 +85,7 @@ impl SpinSettings {
             self.worker_service_token.clone().into_bytes(),
         );
         config.runaway = self.runaway;
+        config.public_url = self.public_url.clone();
         config
     }
 }
@@ -97,6 +103,7 @@ impl std::fmt::Debug for SpinSettings {
             .field("redis_prefix", &self.redis_prefix)
             .field("jobs_channel", &self.jobs_channel)
             .field("runaway", &self.runaway)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }

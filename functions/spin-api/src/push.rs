@@ -54,8 +54,11 @@ impl<P: Publisher> JobPush for SpinJobPush<P> {
     }
 
     fn polled_queues(&self) -> Vec<String> {
-        // The media runner polls its queue on every runtime.
-        vec!["file_processing".into()]
+        // The media runner polls its queue on every runtime, and the native consumer polls
+        // `email` (SMTP needs a TCP client the Spin consumer lacks).
+        let mut polled = vec!["file_processing".to_string()];
+        polled.extend(shared::job::NATIVE_QUEUES.iter().map(|q| q.to_string()));
+        polled
     }
 
     async fn push(&self, jobs: Vec<ReadyJob>) -> usize {

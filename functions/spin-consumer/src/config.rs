@@ -4,9 +4,10 @@
 //! Parsing takes a lookup function so it is tested natively; on Spin the lookup is
 //! `spin_sdk::variables::get`. Values never reach an error message or a log line, only names.
 
-/// Queues served when `consumer_queues` is unset: the native consumer's default. Not
-/// `file_processing`, which the media runner polls.
-pub const DEFAULT_QUEUES: &str = "default,webhooks,maintenance,email";
+/// Queues served when `consumer_queues` is unset: the native consumer's default, but not
+/// `file_processing` (the media runner polls it) nor `email` (the native consumer sends mail:
+/// SMTP needs a TCP client this component lacks).
+pub const DEFAULT_QUEUES: &str = "default,webhooks,maintenance";
 
 /// Lease per claim when `consumer_lease_seconds` is unset. `jobs::deliver` does not heartbeat,
 /// so the lease must outlast the longest job; the API's own default for claims by id.
@@ -61,6 +62,16 @@ impl ConsumerSettings {
             return Err(ConfigError::Invalid(
                 "consumer_queues",
                 "a comma-separated list of queue names",
+            ));
+        }
+        // This component would claim an email job and kill it (no SMTP here); refuse instead.
+        if queues
+            .iter()
+            .any(|q| shared::job::NATIVE_QUEUES.contains(&q.as_str()))
+        {
+            return Err(ConfigError::Invalid(
+                "consumer_queues",
+                "queues this component can run (not email: the native consumer sends mail)",
             ));
         }
         let lease_seconds = match get("consumer_lease_seconds") {

@@ -92,7 +92,7 @@ mod tests {
         let r = Registry::with_builtin();
         assert_eq!(r.names(), ["system.fail", "system.noop", "system.sleep"]);
         // Every type the API accepts has a consumer in the platform registry, but the media
-        // runner's.
+        // runner's; natively that includes email, which the edge's registry leaves out.
         let client =
             crate::client::BackendApiClient::new("http://127.0.0.1:9", b"s", "t").expect("client");
         let mut registered: Vec<&str> = shared::job::JOB_TYPES
@@ -105,6 +105,15 @@ mod tests {
             Registry::with_platform(std::sync::Arc::new(client)).names(),
             registered
         );
+        let client =
+            crate::client::BackendApiClient::new("http://127.0.0.1:9", b"s", "t").expect("client");
+        let edge = Registry::platform_common(std::sync::Arc::new(client)).names();
+        let native_only: Vec<&str> = registered
+            .iter()
+            .copied()
+            .filter(|t| !edge.contains(t))
+            .collect();
+        assert_eq!(native_only, shared::job::NATIVE_JOB_TYPES);
         let noop = r.get("system.noop").expect("noop");
         assert_eq!(noop.execute(&job(json!({}))).await, Ok(Value::Null));
         let sleep = r.get("system.sleep").expect("sleep");

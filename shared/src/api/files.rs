@@ -132,6 +132,9 @@ pub struct CreateShareRequest {
     pub max_downloads: Option<i64>,
     /// Asked for in `X-Share-Password` (8 to 128 characters); stored hashed (argon2id).
     pub password: Option<String>,
+    /// Emails the link (the app's share page, never the password) to this address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_email: Option<String>,
 }
 
 /// A share link (its password never appears).

@@ -321,6 +321,16 @@ pub struct PruneReport {
     pub deleted: u64,
 }
 
+/// What one pass of the dead-job notifier did (`notify_dead_jobs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotifyReport {
+    /// Jobs that died within the look-back window and have someone to tell.
+    pub dead_jobs: u64,
+    /// Emails queued by this pass (a job already told about queues none).
+    pub enqueued: u64,
+}
+
 /// `POST /api/v1/worker/idempotency/check` and `.../mark`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

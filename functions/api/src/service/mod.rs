@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod files;
 pub mod jobs;
 pub mod maintenance;
+pub mod notify;
 pub mod passwords;
 pub mod sessions;
 pub mod storages;

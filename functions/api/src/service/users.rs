@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::ports::Conn;
+use crate::service::notify;
 use crate::service::validate::Checks;
 use crate::store::sessions::RevokeReason;
 use crate::store::{self, users::NewUser};
@@ -70,7 +71,16 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateUserRequest) -> ApiResult<User> {
     )
     .await?;
     let user = load(&*tx, id, actor.account_id).await?;
+    // Their welcome email commits with them; it names the account and the inviter, never the
+    // password.
+    let account = store::accounts::get(&*tx, actor.account_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("the caller's account vanished"))?;
+    let inviter = actor.name.as_deref().unwrap_or(&actor.email);
+    let welcome = notify::invite_email(&api.config().public_url, &email, &account.name, inviter);
+    let announce = notify::user_invited(api, &*tx, actor.account_id, id, &welcome).await?;
     tx.commit().await?;
+    crate::queue::push::announce(api, announce).await;
     Ok(user)
 }
 

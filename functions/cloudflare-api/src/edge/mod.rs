@@ -77,6 +77,9 @@ impl Settings {
         );
         config.max_upload_bytes =
             number(var("POWERNODE_MAX_UPLOAD_BYTES"), config.max_upload_bytes);
+        if let Some(url) = var("POWERNODE_PUBLIC_URL") {
+            config.public_url = url.trim().trim_end_matches('/').to_string();
+        }
         config.encryption_key = secret("POWERNODE_ENCRYPTION_KEY")
             .ok()
             .map(|k| CredentialKey::from_secret(k.as_bytes()));
@@ -101,14 +104,27 @@ impl Settings {
             // Hyperdrive speaks TLS (StartTLS) in production; local dev points at a plain
             // loopback Postgres and sets "off".
             db_tls: var("POWERNODE_DB_TLS").is_none_or(|v| v != "off"),
-            polled_queues: var("POWERNODE_POLLED_QUEUES")
-                .unwrap_or_else(|| "file_processing".into())
-                .split(',')
-                .map(|q| q.trim().to_string())
-                .filter(|q| !q.is_empty())
-                .collect(),
+            polled_queues: polled_queues(var("POWERNODE_POLLED_QUEUES")),
         })
     }
+}
+
+/// `POWERNODE_POLLED_QUEUES` (default `file_processing,email`), always with the queues only
+/// native consumers run (`email`: SMTP needs a TCP client the consumer Worker lacks), so a
+/// narrower setting cannot hand an email job to a consumer that would kill it.
+fn polled_queues(setting: Option<String>) -> Vec<String> {
+    let mut queues: Vec<String> = setting
+        .unwrap_or_else(|| "file_processing,email".into())
+        .split(',')
+        .map(|q| q.trim().to_string())
+        .filter(|q| !q.is_empty())
+        .collect();
+    for q in shared::job::NATIVE_QUEUES {
+        if !queues.iter().any(|have| have == q) {
+            queues.push((*q).to_string());
+        }
+    }
+    queues
 }
 
 fn number<T: std::str::FromStr>(value: Option<String>, default: T) -> T {

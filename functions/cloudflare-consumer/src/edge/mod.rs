@@ -110,6 +110,17 @@ async fn queue(
                 message.ack();
                 return;
             };
+            if shared::job::NATIVE_QUEUES.contains(&job.queue.as_str()) {
+                // Never claimed here (no SMTP in a Worker): the API does not announce these
+                // queues, so this is a stale or forged message; the native consumer polls it.
+                console_error!(
+                    "job {}: queue {} is native-only; left alone",
+                    job.id,
+                    job.queue
+                );
+                message.ack();
+                return;
+            }
             let worker_id = format!("cloudflare-consumer:{}", message.id());
             let outcome = deliver(&client, registry, &worker_id, job.id, lease).await;
             if let Err(e) = &outcome {

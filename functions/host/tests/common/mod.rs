@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod files;
+pub mod mail;
 pub mod media;
 pub mod providers;
 
@@ -34,6 +35,21 @@ fn required(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!("{name} is not set: run the integration tests through ./scripts/test, which starts Postgres and Redis")
     })
+}
+
+/// The native hosts' `POWERNODE_PUBLIC_URL`: the base of links in the emails they queue.
+pub const PUBLIC_URL: &str = "http://powernode.test";
+
+/// The built-in consumers' settings: the defaults, sending mail to the test SMTP server when
+/// `scripts/test` started one (`POWERNODE_TEST_SMTP_URL`).
+fn consumer_settings() -> powernode_host::config::ConsumerSettings {
+    powernode_host::config::ConsumerSettings {
+        mail: jobs::jobs::email::MailSettings {
+            url: std::env::var("POWERNODE_TEST_SMTP_URL").ok(),
+            from: None,
+        },
+        ..powernode_host::config::ConsumerSettings::default()
+    }
 }
 
 /// The hosts' default upload limit (5 GiB), as `HostConfig` reads it without the variable.
@@ -194,12 +210,11 @@ impl Platform {
                 encryption_key: "unused".into(),
             },
             admin: options.admin,
-            consumers: options
-                .consumers
-                .then(powernode_host::config::ConsumerSettings::default),
+            consumers: options.consumers.then(consumer_settings),
             runaway: options.runaway.unwrap_or_default(),
             max_upload_bytes: options.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD),
             web_dir: options.web_dir,
+            public_url: Some(PUBLIC_URL.into()),
         };
         let running = powernode_host::start(config.clone())
             .await
@@ -256,6 +271,7 @@ impl Platform {
             runaway: external_runaway_policy(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD,
             web_dir: None,
+            public_url: Some(PUBLIC_URL.into()),
         };
         let api = powernode_host::build_api(&config)
             .await
@@ -268,12 +284,8 @@ impl Platform {
         // The built-in consumers and scheduler, run here against the external API exactly as
         // `serve` runs them against its own address: HTTP clients with the service token.
         let consumers = options.consumers.then(|| {
-            powernode_host::server::start_consumers(
-                &base,
-                WORKER_SECRET,
-                &powernode_host::config::ConsumerSettings::default(),
-            )
-            .expect("consumers start")
+            powernode_host::server::start_consumers(&base, WORKER_SECRET, &consumer_settings())
+                .expect("consumers start")
         });
         let database_name = database_url
             .rsplit_once('/')

@@ -22,22 +22,23 @@ fn with(extra: &[(&'static str, &'static str)]) -> Result<ConsumerSettings, Conf
 }
 
 #[test]
-fn defaults_serve_the_native_consumers_queues_but_not_file_processing() {
+fn defaults_serve_the_native_consumers_queues_but_not_file_processing_nor_email() {
     let s = with(&[]).unwrap();
-    assert_eq!(s.queues, ["default", "webhooks", "maintenance", "email"]);
+    assert_eq!(s.queues, ["default", "webhooks", "maintenance"]);
     assert!(s.serves("maintenance"));
     assert!(!s.serves("file_processing"), "the media runner's queue");
+    assert!(!s.serves("email"), "the native consumer's queue");
     assert_eq!(s.lease_seconds, DEFAULT_LEASE_SECONDS);
 }
 
 #[test]
 fn optional_variables_override_and_are_trimmed() {
     let s = with(&[
-        ("consumer_queues", " email , ,webhooks "),
+        ("consumer_queues", " maintenance , ,webhooks "),
         ("consumer_lease_seconds", " 3600 "),
     ])
     .unwrap();
-    assert_eq!(s.queues, ["email", "webhooks"]);
+    assert_eq!(s.queues, ["maintenance", "webhooks"]);
     assert!(!s.serves("default"));
     assert_eq!(s.lease_seconds, 3600);
 }
@@ -91,4 +92,12 @@ fn the_token_never_reaches_debug() {
     let shown = format!("{:?}", with(&[]).unwrap());
     assert!(!shown.contains("service-token-value"), "{shown}");
     assert!(shown.contains("https://api.example.com"));
+}
+
+#[test]
+fn the_email_queue_is_refused_since_only_native_consumers_send_mail() {
+    assert!(matches!(
+        with(&[("consumer_queues", "default,email")]),
+        Err(ConfigError::Invalid("consumer_queues", _))
+    ));
 }

@@ -21,6 +21,24 @@ fn client(api: &FakeApi) -> Arc<jobs::client::BackendApiClient> {
     Consumer::new(settings, Arc::new(api.clone()), "w".into()).client()
 }
 
+/// The cron table's every-minute schedules, in table order (the table grows; the tests follow).
+fn minutely() -> Vec<&'static str> {
+    jobs::schedule::SCHEDULES
+        .iter()
+        .filter(|s| s.cron == "* * * * *")
+        .map(|s| s.name)
+        .collect()
+}
+
+/// A fake enqueue answer: one created job per job sent.
+fn created(body: &serde_json::Value) -> Result<(u16, serde_json::Value), ClientError> {
+    let n = body["jobs"].as_array().map_or(0, Vec::len);
+    ok(json!(vec![
+        json!({ "id": "0190b3c1-0000-7000-8000-000000000001", "created": true });
+        n
+    ]))
+}
+
 fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 27, h, m, s)
         .single()
@@ -31,19 +49,13 @@ fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
 async fn a_sweep_relays_and_enqueues_the_ticks_of_its_minute_idempotently() {
     let api = FakeApi::new(|path, body| match path {
         RELAY => ok(json!({ "pushed": 4 })),
-        ENQUEUE => {
-            let n = body["jobs"].as_array().unwrap().len();
-            ok(json!(vec![
-                json!({ "id": "0190b3c1-0000-7000-8000-000000000001", "created": true });
-                n
-            ]))
-        }
+        ENQUEUE => created(body),
         other => panic!("unexpected {other}"),
     });
     // 10:17:00, as the every-minute trigger fires: the hourly prune is due too.
     let report = sweep(client(&api), at(10, 17, 0)).await.unwrap();
     assert_eq!(report.relayed, 4);
-    assert_eq!(report.ticks, 3);
+    assert_eq!(report.ticks, minutely().len() + 1);
     assert_eq!(api.paths(), [RELAY, ENQUEUE]);
     let jobs = api.calls()[1].body["jobs"].clone();
     let keys: Vec<&str> = jobs
@@ -52,28 +64,24 @@ async fn a_sweep_relays_and_enqueues_the_ticks_of_its_minute_idempotently() {
         .iter()
         .map(|j| j["idempotency_key"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        keys,
-        [
-            "schedule:rescue_expired_leases:2026-11-27T10:17:00+00:00",
-            "schedule:relay_unannounced_jobs:2026-11-27T10:17:00+00:00",
-            "schedule:prune_completed_jobs:2026-11-27T10:17:00+00:00",
-        ]
-    );
+    let expected: Vec<String> = jobs::schedule::SCHEDULES
+        .iter()
+        .filter(|s| s.cron == "* * * * *" || s.name == "prune_completed_jobs")
+        .map(|s| format!("schedule:{}:2026-11-27T10:17:00+00:00", s.name))
+        .collect();
+    assert_eq!(keys, expected);
+    assert!(keys[0].starts_with("schedule:rescue_expired_leases:"));
 
     // The next minute only has the minutely ticks.
     let report = sweep(client(&api), at(10, 18, 0)).await.unwrap();
-    assert_eq!(report.ticks, 2);
+    assert_eq!(report.ticks, minutely().len());
 }
 
 #[tokio::test]
 async fn a_failed_relay_does_not_stop_the_schedule() {
-    let api = FakeApi::new(|path, _| match path {
+    let api = FakeApi::new(|path, body| match path {
         RELAY => Err(ClientError::Transport("reset".into())),
-        ENQUEUE => ok(json!([
-            { "id": "0190b3c1-0000-7000-8000-000000000001", "created": true },
-            { "id": "0190b3c1-0000-7000-8000-000000000002", "created": true }
-        ])),
+        ENQUEUE => created(body),
         other => panic!("unexpected {other}"),
     });
     let got = sweep(client(&api), at(10, 18, 0)).await;
@@ -81,7 +89,8 @@ async fn a_failed_relay_does_not_stop_the_schedule() {
         Err(e @ SweepError::Calls { .. }) => {
             let shown = e.to_string();
             assert!(shown.contains("relay: failed"), "{shown}");
-            assert!(shown.contains("schedule: ok (2)"), "{shown}");
+            let ok = format!("schedule: ok ({})", minutely().len());
+            assert!(shown.contains(&ok), "{shown}");
         }
         other => panic!("{other:?}"),
     }
@@ -94,19 +103,16 @@ async fn a_failed_relay_does_not_stop_the_schedule() {
 async fn a_retried_schedule_sends_the_same_idempotency_keys() {
     let attempts = Arc::new(std::sync::atomic::AtomicU32::new(0));
     let seen = attempts.clone();
-    let api = FakeApi::new(move |path, _| match path {
+    let api = FakeApi::new(move |path, body| match path {
         RELAY => ok(json!({ "pushed": 0 })),
         ENQUEUE if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 => {
             super::fake_api::err(503, "unavailable")
         }
-        ENQUEUE => ok(json!([
-            { "id": "0190b3c1-0000-7000-8000-000000000001", "created": false },
-            { "id": "0190b3c1-0000-7000-8000-000000000002", "created": true }
-        ])),
+        ENQUEUE => created(body),
         other => panic!("unexpected {other}"),
     });
     let report = sweep(client(&api), at(10, 18, 0)).await.unwrap();
-    assert_eq!(report.ticks, 2);
+    assert_eq!(report.ticks, minutely().len());
     let calls = api.calls();
     let enqueues: Vec<_> = calls.iter().filter(|c| c.path == ENQUEUE).collect();
     assert_eq!(enqueues.len(), 2);

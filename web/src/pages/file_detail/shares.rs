@@ -1,5 +1,5 @@
-//! Share links: the list (copy, revoke) and a form to make one with an expiry, a download limit
-//! and a password.
+//! Share links: the list (copy, revoke) and a form to make one with an expiry, a download limit,
+//! a password, and an address to email the link to.
 
 use chrono::{Duration, Utc};
 use shared::api::files::{CreateShareRequest, Share};
@@ -12,11 +12,13 @@ use crate::browser;
 use crate::format;
 use crate::notify::use_notices;
 
-/// The share request from the form's fields; a message when a field is not a number.
+/// The share request from the form's fields; a message when a field is not a number. The
+/// address to email is checked by the API (a 422 names the field).
 pub fn share_request(
     days: &str,
     max_downloads: &str,
     password: &str,
+    notify_email: &str,
 ) -> Result<CreateShareRequest, String> {
     let days = days.trim();
     let expires_at = if days.is_empty() {
@@ -44,6 +46,9 @@ pub fn share_request(
         expires_at,
         max_downloads,
         password: (!password.is_empty()).then(|| password.to_string()),
+        notify_email: Some(notify_email.trim())
+            .filter(|e| !e.is_empty())
+            .map(str::to_string),
     })
 }
 
@@ -72,6 +77,7 @@ pub fn Shares(loaded: Loaded) -> View {
     let days = create_signal(String::new());
     let max = create_signal(String::new());
     let password = create_signal(String::new());
+    let notify_email = create_signal(String::new());
     let problem = create_signal(None::<String>);
     let create = move |e: web_sys::SubmitEvent| {
         e.prevent_default();
@@ -79,6 +85,7 @@ pub fn Shares(loaded: Loaded) -> View {
             &days.get_clone_untracked(),
             &max.get_clone_untracked(),
             &password.get_clone_untracked(),
+            &notify_email.get_clone_untracked(),
         ) {
             Ok(r) => r,
             Err(p) => {
@@ -100,6 +107,7 @@ pub fn Shares(loaded: Loaded) -> View {
                     days.set(String::new());
                     max.set(String::new());
                     password.set(String::new());
+                    notify_email.set(String::new());
                     reload.update(|n| *n += 1);
                 }
                 Err(e) => problem.set(Some(e.describe())),
@@ -174,6 +182,10 @@ pub fn Shares(loaded: Loaded) -> View {
                     label(r#for="share-password") { "Password" }
                     input(id="share-password", r#type="password", autocomplete="new-password", minlength="8", placeholder="optional", bind:value=password)
                 }
+                div(class="field") {
+                    label(r#for="share-notify") { "Email the link to" }
+                    input(id="share-notify", r#type="email", autocomplete="off", placeholder="optional", bind:value=notify_email)
+                }
                 button(r#type="submit") { "Create share link" }
             }
             (match problem.get_clone() {
@@ -190,23 +202,25 @@ mod tests {
 
     #[test]
     fn empty_fields_mean_no_limit() {
-        let r = share_request("", " ", "").expect("valid");
+        let r = share_request("", " ", "", " ").expect("valid");
         assert!(r.expires_at.is_none() && r.max_downloads.is_none() && r.password.is_none());
+        assert!(r.notify_email.is_none());
     }
 
     #[test]
     fn fields_become_limits_and_bad_numbers_are_named() {
-        let r = share_request("7", "3", "s3cret-pass").expect("valid");
+        let r = share_request("7", "3", "s3cret-pass", " friend@example.com ").expect("valid");
         assert!(r.expires_at.is_some());
         assert_eq!(r.max_downloads, Some(3));
         assert_eq!(r.password.as_deref(), Some("s3cret-pass"));
+        assert_eq!(r.notify_email.as_deref(), Some("friend@example.com"));
         assert!(
-            share_request("0", "", "")
+            share_request("0", "", "", "")
                 .expect_err("0 days")
                 .starts_with("Expires after")
         );
         assert!(
-            share_request("", "many", "")
+            share_request("", "many", "", "")
                 .expect_err("not a number")
                 .starts_with("Download limit")
         );

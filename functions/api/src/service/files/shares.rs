@@ -16,8 +16,8 @@ use super::download;
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Outcome;
-use crate::service::throttle;
 use crate::service::validate::Checks;
+use crate::service::{notify, throttle};
 use crate::store::{self, shares::NewShare};
 
 fn token_hash(token: &str) -> Vec<u8> {
@@ -65,8 +65,14 @@ pub async fn create(ctx: &Ctx<'_>, file_id: Uuid, req: CreateShareRequest) -> Ap
     {
         checks.fail("password", "must be 8 to 128 characters");
     }
+    // Optional, but when given it must be an address (422 otherwise, and nothing is created).
+    let notify_email = if req.notify_email.is_some() {
+        checks.email("notify_email", &req.notify_email)
+    } else {
+        None
+    };
     checks.finish()?;
-    store::files::get(api.db(), user.account_id, file_id)
+    let file = store::files::get(api.db(), user.account_id, file_id)
         .await?
         .filter(|f| f.deleted_at.is_none())
         .ok_or_else(|| ApiError::not_found("file"))?;
@@ -76,8 +82,10 @@ pub async fn create(ctx: &Ctx<'_>, file_id: Uuid, req: CreateShareRequest) -> Ap
     };
     let token = URL_SAFE_NO_PAD.encode(api.random::<32>());
     let id = api.new_id();
+    // The share and its email commit together: a failed insert sends nothing.
+    let tx = api.db().begin().await?;
     store::shares::insert(
-        api.db(),
+        &*tx,
         &NewShare {
             id,
             file_id,
@@ -92,6 +100,26 @@ pub async fn create(ctx: &Ctx<'_>, file_id: Uuid, req: CreateShareRequest) -> Ap
         now,
     )
     .await?;
+    let announce = match &notify_email {
+        Some(to) => {
+            let creator = user.name.as_deref().unwrap_or(&user.email);
+            let email = notify::share_email(
+                &api.config().public_url,
+                to,
+                &notify::ShareNotice {
+                    token: &token,
+                    file_name: &file.filename,
+                    creator,
+                    expires_at: req.expires_at,
+                    password_protected: password_hash.is_some(),
+                },
+            );
+            notify::share_created(api, &*tx, user.account_id, id, &email).await?
+        }
+        None => Vec::new(),
+    };
+    tx.commit().await?;
+    crate::queue::push::announce(api, announce).await;
     Ok(view(
         id,
         token,
