@@ -8,6 +8,7 @@ pub mod files;
 pub mod jobs;
 pub mod maintenance;
 pub mod passwords;
+pub mod restore;
 pub mod sessions;
 pub mod storages;
 pub mod throttle;
