@@ -45,7 +45,12 @@ enum Command {
         #[arg(long, value_name = "ID")]
         account: Option<uuid::Uuid>,
         /// The day of the backup to read (default: the newest).
-        #[arg(long, value_name = "YYYY-MM-DD", requires = "account")]
+        #[arg(
+            long,
+            value_name = "YYYY-MM-DD",
+            requires = "account",
+            conflicts_with = "file"
+        )]
         date: Option<chrono::NaiveDate>,
     },
 }
