@@ -101,6 +101,14 @@ pub const SCHEDULES: &[Schedule] = &[
         job_type: "maintenance.enforce_retention",
         queue: "maintenance",
     },
+    // The backup runs after the purge and retention, so it holds what the day keeps, and
+    // before the orphan sweep (which leaves the backups' prefix alone).
+    Schedule {
+        name: "backup",
+        cron: "0 2 * * *",
+        job_type: "maintenance.backup",
+        queue: "maintenance",
+    },
     Schedule {
         name: "sweep_orphans",
         cron: "0 3 * * *",
@@ -269,5 +277,20 @@ mod tests {
             ],
             "after downtime, one catch-up tick per schedule, not one per missed minute"
         );
+    }
+
+    #[test]
+    fn the_backup_is_due_once_a_night_at_two() {
+        let mut s = scheduler(at(1, 59, 30));
+        let due = s.due(at(2, 0, 5));
+        assert!(
+            due.iter().any(|(s, t)| s.name == "backup"
+                && s.job_type == "maintenance.backup"
+                && *t == at(2, 0, 0)),
+            "{:?}",
+            due.iter().map(|(s, _)| s.name).collect::<Vec<_>>()
+        );
+        s.handled_until = at(2, 0, 5);
+        assert!(!s.due(at(23, 59, 0)).iter().any(|(s, _)| s.name == "backup"));
     }
 }

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod logging;
 pub mod platform;
+pub mod restore;
 pub mod secrets;
 pub mod server;
 pub mod web;

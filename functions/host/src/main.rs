@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use powernode_api::service::admin::{self, AdminSeed};
-use powernode_host::{HostConfig, logging, server};
+use powernode_host::{HostConfig, logging, restore, server};
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +33,25 @@ enum Command {
         /// Display name.
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Restore an account from a backup (the daily `backup` task's JSON) into DATABASE_URL:
+    /// one transaction, rows already present are kept, so it can be run again safely.
+    #[command(group(clap::ArgGroup::new("source").required(true).args(["file", "account"])))]
+    Restore {
+        /// A backup document on disk.
+        #[arg(long, value_name = "PATH")]
+        file: Option<std::path::PathBuf>,
+        /// Read the backup from this account's default storage.
+        #[arg(long, value_name = "ID")]
+        account: Option<uuid::Uuid>,
+        /// The day of the backup to read (default: the newest).
+        #[arg(
+            long,
+            value_name = "YYYY-MM-DD",
+            requires = "account",
+            conflicts_with = "file"
+        )]
+        date: Option<chrono::NaiveDate>,
     },
 }
 
@@ -75,6 +94,33 @@ async fn main() -> Result<()> {
                 AdminSeed::AlreadyPresent => {
                     println!("{email} exists; platform admin role ensured (password unchanged)")
                 }
+            }
+            Ok(())
+        }
+        Command::Restore {
+            file,
+            account,
+            date,
+        } => {
+            let source = match (file, account) {
+                (Some(path), _) => restore::Source::File(path),
+                (None, Some(id)) => restore::Source::Account { id, date },
+                // clap's `source` group requires one of the two.
+                (None, None) => anyhow::bail!("give --file PATH or --account ID"),
+            };
+            let outcomes = restore::run(&config, source).await?;
+            println!(
+                "{:<22} {:>8} {:>8} {:>8}",
+                "table", "rows", "inserted", "skipped"
+            );
+            for o in &outcomes {
+                println!(
+                    "{:<22} {:>8} {:>8} {:>8}",
+                    o.table,
+                    o.rows,
+                    o.inserted,
+                    o.skipped()
+                );
             }
             Ok(())
         }

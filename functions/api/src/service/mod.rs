@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod maintenance;
 pub mod notify;
 pub mod passwords;
+pub mod restore;
 pub mod sessions;
 pub mod storages;
 pub mod throttle;

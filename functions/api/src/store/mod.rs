@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backups;
 pub mod direct_uploads;
 pub mod file_processing;
 pub mod files;

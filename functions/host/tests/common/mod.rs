@@ -334,6 +334,11 @@ impl Platform {
         Some(all.into_iter().filter(|p| p.contains(needle)).collect())
     }
 
+    /// The host's data dir (natively, where its local storage keeps objects).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self._data_dir.0
+    }
+
     /// A service token as a consumer would mint it.
     pub fn service_token(&self) -> String {
         let now = chrono::Utc::now().timestamp();

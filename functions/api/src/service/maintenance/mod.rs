@@ -18,7 +18,7 @@ mod stores;
 mod stuck_processing;
 mod uploads;
 
-pub use backup::{BACKUP_PREFIX, backup_key};
+pub use backup::{BACKUP_FORMAT, BACKUP_PREFIX, BACKUP_VERSION, backup_key};
 
 use chrono::Duration;
 use shared::api::maintenance::{MaintenanceReport, MaintenanceTask};
