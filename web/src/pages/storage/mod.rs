@@ -5,7 +5,7 @@ mod form;
 mod providers;
 
 use shared::Permission;
-use shared::api::storages::Storage;
+use shared::api::storages::{Storage, StorageHealth};
 use sycamore::futures::spawn_local_scoped;
 use sycamore::prelude::*;
 
@@ -149,6 +149,7 @@ fn StorageCard(
         view! {}
     };
     let provider = storage.provider_type.clone();
+    let health = health_line(&storage.health);
     let to_edit = storage.clone();
     let test_button = if perms.test {
         let label = format!("Test {name}");
@@ -180,6 +181,7 @@ fn StorageCard(
             p(class="muted") { (provider) }
             (bar)
             p { (usage) }
+            (health)
             div(class="row-actions") {
                 (test_button)
                 (edit_button)
@@ -191,5 +193,23 @@ fn StorageCard(
                 None => view! {},
             })
         }
+    }
+}
+
+/// The scheduled health check's last outcome (every 5 minutes), or nothing before the first.
+fn health_line(health: &Option<StorageHealth>) -> View {
+    let Some(h) = health else {
+        return view! {};
+    };
+    let when = format::datetime(&h.checked_at);
+    if h.ok {
+        let text = format!("Healthy (checked {when})");
+        view! { p(class="muted") { span(class="badge badge-completed") { "ok" } " " (text) } }
+    } else {
+        let text = format!(
+            "Unhealthy (checked {when}): {}",
+            h.error.clone().unwrap_or_default()
+        );
+        view! { p { span(class="badge badge-failed") { "failing" } " " (text) } }
     }
 }
