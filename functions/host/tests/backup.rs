@@ -24,14 +24,7 @@ use uuid::Uuid;
 
 /// Runs the backup task as its job's consumer does; returns the report.
 async fn run_backup(p: &Platform) -> Value {
-    let r = p
-        .post(
-            "/api/v1/worker/maintenance/backup",
-            Some(&p.service_token()),
-            json!({}),
-        )
-        .await;
-    r.assert_ok(200).clone()
+    p.maintenance("backup").await.assert_ok(200).clone()
 }
 
 /// The store of a storage, built natively from its plain configuration (what the test gave).

@@ -110,22 +110,9 @@ async fn files_work_on(provider_type: &str, configuration: Value) {
 
     // The scheduled sweeps see the provider too: its health check passes, and the orphan
     // sweep lists the file's object and keeps it (the row refers to it).
-    let maintenance = |task: &'static str| {
-        let p = &p;
-        async move {
-            p.post(
-                &format!("/api/v1/worker/maintenance/{task}"),
-                Some(&p.service_token()),
-                json!({}),
-            )
-            .await
-            .assert_ok(200)
-            .clone()
-        }
-    };
-    let health = maintenance("check_storages").await;
+    let health = p.maintenance("check_storages").await.assert_ok(200).clone();
     assert_eq!(health["problems"], json!([]), "{health}");
-    let sweep = maintenance("sweep_orphans").await;
+    let sweep = p.maintenance("sweep_orphans").await.assert_ok(200).clone();
     assert_eq!(sweep["problems"], json!([]), "{sweep}");
     assert!(
         sweep["counts"]["objects_seen"].as_u64() >= Some(1),

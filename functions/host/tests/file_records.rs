@@ -4,20 +4,13 @@
 
 mod common;
 
-use common::files::{png, upload_ok};
+use common::files::{png, upload_ok, used_bytes};
 use common::{Platform, Session};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn call(p: &Platform, m: Method, path: &str, who: &Session, body: Value) -> common::Resp {
     p.send(m, path, Some(&who.access), Some(body)).await
-}
-
-async fn used_bytes(p: &Platform, who: &Session) -> i64 {
-    let r = p.get("/api/v1/storages", Some(&who.access)).await;
-    r.assert_ok(200)[0]["used_bytes"]
-        .as_i64()
-        .expect("used_bytes")
 }
 
 #[tokio::test]

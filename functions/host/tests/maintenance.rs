@@ -10,21 +10,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::files::{png, send_to_upload_url, upload_ok};
+use common::files::{png, send_to_upload_url, upload_ok, used_bytes};
 use common::{Options, Platform, Session};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// Runs `task` through `POST /api/v1/worker/maintenance/{task}`; returns the report.
+/// Runs `task` as its consumer does; returns the report.
 async fn run(p: &Platform, task: &str) -> Value {
-    let r = p
-        .post(
-            &format!("/api/v1/worker/maintenance/{task}"),
-            Some(&p.service_token()),
-            json!({}),
-        )
-        .await;
-    let report = r.assert_ok(200).clone();
+    let report = p.maintenance(task).await.assert_ok(200).clone();
     assert_eq!(report["task"], task);
     report
 }
@@ -41,14 +34,9 @@ async fn exec(p: &Platform, sql: &str) {
 async fn the_route_takes_only_known_tasks_and_only_the_service_token() {
     let p = Platform::start().await;
     let user = p.register("owner@example.com").await;
-    let r = p
-        .post(
-            "/api/v1/worker/maintenance/drop_everything",
-            Some(&p.service_token()),
-            json!({}),
-        )
-        .await;
-    r.assert_error(404, "not_found");
+    p.maintenance("drop_everything")
+        .await
+        .assert_error(404, "not_found");
     let r = p
         .post(
             "/api/v1/worker/maintenance/expire_shares",
@@ -323,13 +311,6 @@ async fn abandoned_direct_uploads_are_removed_with_their_bytes() {
         count(&run(&p, "sweep_abandoned_uploads").await, "uploads_removed"),
         0
     );
-}
-
-async fn used_bytes(p: &Platform, who: &Session) -> i64 {
-    let r = p.get("/api/v1/storages", Some(&who.access)).await;
-    r.assert_ok(200)[0]["used_bytes"]
-        .as_i64()
-        .expect("used_bytes")
 }
 
 #[tokio::test]

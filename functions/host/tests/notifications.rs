@@ -254,13 +254,7 @@ async fn a_dead_job_mails_its_owner_once_however_often_the_sweep_runs() {
     // person's email is queued once.
     let first = notify::notify_dead_jobs(p.api()).await.expect("sweep");
     assert_eq!(first.dead_jobs, 2, "{first:?}");
-    let second = p
-        .post(
-            "/api/v1/worker/maintenance/notify_dead_jobs",
-            Some(&p.service_token()),
-            json!({}),
-        )
-        .await;
+    let second = p.maintenance("notify_dead_jobs").await;
     let second = second.assert_ok(200);
     assert_eq!(second["counts"]["dead_jobs"], 2, "{second}");
     assert_eq!(second["counts"]["emails_queued"], 0, "{second}");

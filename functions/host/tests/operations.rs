@@ -213,13 +213,7 @@ async fn redis_down_gives_503_with_retry_after_and_recovers() {
     // Postgres-only routes keep working.
     p.get("/health", None).await.assert_ok(200);
     // The scheduled health check fails (its job retries, then dies, which mails the admins).
-    let check = p
-        .post(
-            "/api/v1/worker/maintenance/check_services",
-            Some(&p.service_token()),
-            serde_json::json!({}),
-        )
-        .await;
+    let check = p.maintenance("check_services").await;
     check.assert_error(503, "unavailable");
     assert!(check.text.contains("redis"), "{}", check.text);
     assert!(!check.text.contains("redis://"), "{}", check.text);
@@ -236,13 +230,7 @@ async fn redis_down_gives_503_with_retry_after_and_recovers() {
     }
     assert!(ready, "ready again within 10 s of Redis returning");
     p.login("ok@example.com", PASSWORD).await.assert_ok(200);
-    p.post(
-        "/api/v1/worker/maintenance/check_services",
-        Some(&p.service_token()),
-        serde_json::json!({}),
-    )
-    .await
-    .assert_ok(200);
+    p.maintenance("check_services").await.assert_ok(200);
 }
 
 #[tokio::test]
@@ -270,13 +258,7 @@ async fn postgres_gone_gives_503_not_500() {
     p.login("ok@example.com", PASSWORD)
         .await
         .assert_error(503, "unavailable");
-    let check = p
-        .post(
-            "/api/v1/worker/maintenance/check_services",
-            Some(&p.service_token()),
-            serde_json::json!({}),
-        )
-        .await;
+    let check = p.maintenance("check_services").await;
     check.assert_error(503, "unavailable");
     assert!(check.text.contains("postgres"), "{}", check.text);
 }

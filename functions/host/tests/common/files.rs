@@ -136,3 +136,11 @@ pub async fn send_to_upload_url(p: &Platform, upload: &Value, bytes: Vec<u8>) ->
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
     send_bytes(p, method, url, None, &headers, bytes).await
 }
+
+/// The bytes stored in `who`'s first storage (the account's default in these tests).
+pub async fn used_bytes(p: &Platform, who: &Session) -> i64 {
+    let r = p.get("/api/v1/storages", Some(&who.access)).await;
+    r.assert_ok(200)[0]["used_bytes"]
+        .as_i64()
+        .expect("used_bytes")
+}

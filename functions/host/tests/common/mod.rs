@@ -349,6 +349,17 @@ impl Platform {
         .expect("sign service token")
     }
 
+    /// Runs the scheduled maintenance task `task` as its job's consumer does: the worker
+    /// route, with the service token.
+    pub async fn maintenance(&self, task: &str) -> Resp {
+        self.post(
+            &format!("/api/v1/worker/maintenance/{task}"),
+            Some(&self.service_token()),
+            json!({}),
+        )
+        .await
+    }
+
     /// Fires the runtime's cron once. Natively the host's scheduler checks every second by
     /// itself; local workerd runs the consumer Worker's `scheduled` handler only on request.
     pub async fn fire_cron(&self) {
