@@ -27,7 +27,7 @@ pn_install_browser() {
 # pn_web_e2e BASE_URL OUT_DIR : the web UI's end-to-end flow in headless Chromium against a
 # running platform (web/e2e/flow.mjs), screenshots into OUT_DIR.
 pn_web_e2e() {
-  local samples="${POWERNODE_MEDIA_SAMPLES:-$PN_ROOT/../shared/media-samples}"
+  local samples="${POWERNODE_MEDIA_SAMPLES:-$PN_ROOT/media-runner/tests/media-samples}"
   mkdir -p "$2" &&
     node "$PN_ROOT/web/e2e/flow.mjs" --base "$1" --out "$2" --samples "$samples"
 }

@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The real photos (every EXIF orientation, GPS, a corrupted file, invalid EXIF, a TIFF).
-/// `POWERNODE_MEDIA_SAMPLES` overrides the default, the `shared/` folder beside the repo.
+/// `POWERNODE_MEDIA_SAMPLES` overrides the default, the copy in the repository (`tests/media-samples`,
+/// with its licence notes).
 pub fn samples() -> PathBuf {
     let dir = std::env::var_os("POWERNODE_MEDIA_SAMPLES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/media-samples")
-        });
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/media-samples"));
     assert!(
         dir.join("jpg/orientation").is_dir(),
         "media samples not found in {} (set POWERNODE_MEDIA_SAMPLES to the media-samples folder)",
