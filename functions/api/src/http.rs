@@ -106,7 +106,31 @@ impl ApiRequest {
         if !value.is_object() {
             return Err(ApiError::bad_request("the body must be a JSON object"));
         }
+        if let Some(at) = nul_in_json(&value, "") {
+            return Err(nul_refused(&format!("the body's `{at}`")));
+        }
         serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("wrong type: {e}")))
+    }
+
+    /// Refuses a request whose path or query carries a NUL character once percent-decoded.
+    /// Postgres cannot store U+0000 in `text` or `jsonb`, so such input would otherwise reach
+    /// it and fail there as a 500; `Api::handle` calls this before routing, so it holds for
+    /// every route, and [`ApiRequest::json`] does the same for every JSON body.
+    pub fn refuse_nul_text(&self) -> Result<(), ApiError> {
+        let path_has_nul = percent_decoded(&self.path).contains(&0);
+        if path_has_nul {
+            return Err(nul_refused("the path"));
+        }
+        if let Some(query) = self.query.as_deref()
+            && let Some((name, _)) = url::form_urlencoded::parse(query.as_bytes())
+                .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(nul_refused(&format!(
+                "the query parameter `{}`",
+                name.replace('\0', "\\0")
+            )));
+        }
+        Ok(())
     }
 
     /// A query parameter, percent-decoded; the first one when repeated.
@@ -131,6 +155,47 @@ impl ApiRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name)?.to_str().ok()
     }
+}
+
+/// 400 for text with a NUL character in it, naming where.
+fn nul_refused(place: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "{place} contains a NUL character (U+0000), which no text field accepts"
+    ))
+}
+
+/// The path (`a.b[2]`) of the first string or key in `value` that contains a NUL character.
+fn nul_in_json(value: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Some(if at.is_empty() {
+            "(body)".into()
+        } else {
+            at.into()
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_in_json(v, &format!("{at}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if at.is_empty() {
+                k.replace('\0', "\\0")
+            } else {
+                format!("{at}.{}", k.replace('\0', "\\0"))
+            };
+            if k.contains('\0') {
+                Some(here)
+            } else {
+                nul_in_json(v, &here)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// `%XX` escapes decoded (anything else kept as it is); only used to look for NUL bytes.
+fn percent_decoded(raw: &str) -> Vec<u8> {
+    percent_encoding::percent_decode_str(raw).collect()
 }
 
 /// The response every adapter writes out.

@@ -191,7 +191,8 @@ impl Api {
     /// Answers one request. Never panics on input and never returns a 5xx for a client mistake.
     pub async fn handle(&self, req: ApiRequest) -> ApiResponse {
         let started = self.now();
-        let (route, result) = match self.resolve(&req) {
+        let resolved = req.refuse_nul_text().and_then(|()| self.resolve(&req));
+        let (route, result) = match resolved {
             Ok((def, params)) => (def.path, self.run(def, &req, params).await),
             Err(e) => ("unmatched", Err(e)),
         };

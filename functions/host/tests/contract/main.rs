@@ -27,6 +27,7 @@ mod push;
 mod queue;
 mod reliability;
 mod storages;
+mod text_inputs;
 mod users;
 mod web_ui;
 mod webhooks;

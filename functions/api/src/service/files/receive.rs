@@ -161,7 +161,17 @@ async fn read_text(mut field: multer::Field<'static>, name: &str) -> ApiResult<S
             ));
         }
     }
-    String::from_utf8(text).map_err(|_| ApiError::invalid_field(name, "must be UTF-8 text"))
+    let text =
+        String::from_utf8(text).map_err(|_| ApiError::invalid_field(name, "must be UTF-8 text"))?;
+    // Postgres stores no U+0000 in text or jsonb (ApiRequest::refuse_nul_text does the same
+    // for paths, queries and JSON bodies).
+    if text.contains('\0') {
+        return Err(ApiError::invalid_field(
+            name,
+            "must not contain a NUL character (U+0000)",
+        ));
+    }
+    Ok(text)
 }
 
 fn malformed(e: multer::Error) -> ApiError {
