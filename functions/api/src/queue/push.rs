@@ -49,6 +49,31 @@ pub async fn announce(api: &Api, jobs: Vec<(Uuid, String, Option<DateTime<Utc>>)
     }
 }
 
+/// Announces the waiting jobs of `queue` (at most `RELAY_BATCH`, due first), as resuming it
+/// does: while it was paused their announcements found nothing to claim, and the relay would
+/// only pick them up a minute later. Returns how many were announced; 0 where nothing is
+/// pushed or the queue is polled.
+pub async fn announce_queue(api: &Api, queue: &str) -> Result<usize, DbError> {
+    let push = &api.ports().job_push;
+    if !push.pushes() || push.polled_queues().iter().any(|q| q == queue) {
+        return Ok(0);
+    }
+    let rows = api
+        .db()
+        .query(
+            sql::JOBS_WAITING_IN_QUEUE,
+            &[queue.into(), RELAY_BATCH.into()],
+        )
+        .await?;
+    let jobs = rows
+        .iter()
+        .map(|r| Ok((r.get("id")?, r.get("queue")?, Some(r.get("run_at")?))))
+        .collect::<Result<Vec<_>, DbError>>()?;
+    let n = jobs.len();
+    announce(api, jobs).await;
+    Ok(n)
+}
+
 /// Jobs claimable for at least `RELAY_AFTER` and still unclaimed.
 pub async fn overdue(api: &Api) -> Result<Vec<ReadyJob>, DbError> {
     let rows = api

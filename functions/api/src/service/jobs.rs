@@ -146,6 +146,12 @@ pub async fn set_paused(ctx: &Ctx<'_>, name: &str, paused: bool) -> ApiResult<Qu
     if !queue::admin::set_paused(ctx.api, name, paused).await? {
         return Err(ApiError::not_found("queue"));
     }
+    if !paused {
+        // Push transports (Workers, Spin) deliver what waited at once, as polling consumers
+        // find it at once natively.
+        let announced = queue::push::announce_queue(ctx.api, name).await?;
+        tracing::info!(queue = name, announced, "queue resumed");
+    }
     summaries(ctx)
         .await?
         .into_iter()

@@ -268,6 +268,15 @@ RETURNING id
 -- name: JobNotifyQueues
 SELECT pg_notify('powernode_jobs', q) FROM unnest($1::text[]) AS q
 
+-- name: JobsWaitingInQueue
+-- Queue $1's claimable jobs, due first (at most $2): what resuming the queue announces at once,
+-- since what was announced while it was paused found nothing to claim.
+SELECT j.id, j.queue, j.run_at
+  FROM jobs j
+ WHERE j.queue = $1::text AND j.state IN ('available', 'scheduled', 'retryable')
+ ORDER BY j.run_at, j.id
+ LIMIT $2
+
 -- name: JobsOverdue
 -- Claimable since before $1 and still unclaimed: what the relay re-announces, oldest first.
 -- Not the queues in $3 (consumers poll them) nor paused queues (nobody may claim from them).

@@ -205,3 +205,40 @@ async fn cron_ticks_are_enqueued_once_each_and_run() {
     );
     p.stop().await;
 }
+
+#[tokio::test]
+async fn jobs_that_waited_in_a_paused_queue_run_as_soon_as_it_resumes() {
+    let Some((p, admin)) = platform().await else {
+        return;
+    };
+    let token = admin.access.as_str();
+    p.post("/api/v1/admin/queues/default/pause", Some(token), json!({}))
+        .await
+        .assert_ok(200);
+    let id = enqueue(
+        &p,
+        token,
+        json!({ "job_type": "system.noop", "args": { "n": 3 }, "queue": "default" }),
+    )
+    .await;
+    // Its announcement (on the edge) or the pollers (natively) find a paused queue.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(job(&p, token, &id).await["state"], "available");
+
+    p.post(
+        "/api/v1/admin/queues/default/resume",
+        Some(token),
+        json!({}),
+    )
+    .await
+    .assert_ok(200);
+    // Well inside the relay's minute: the resume itself delivers it.
+    wait_for(
+        &p,
+        token,
+        &id,
+        Duration::from_secs(20),
+        in_state("completed"),
+    )
+    .await;
+}

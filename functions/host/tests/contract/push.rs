@@ -315,3 +315,89 @@ async fn polled_and_paused_queues_are_neither_announced_nor_relayed() {
     let relayed: Vec<String> = recording.take().into_iter().map(|j| j.queue).collect();
     assert_eq!(relayed, ["email"]);
 }
+
+#[tokio::test]
+async fn resuming_a_queue_announces_its_waiting_jobs_at_once() {
+    let p = Platform::start_with(Options {
+        admin: Some((ADMIN.0.into(), ADMIN.1.into())),
+        ..Options::default()
+    })
+    .await;
+    let admin = Session::from_auth(p.login(ADMIN.0, ADMIN.1).await.assert_ok(200));
+    let recording = Arc::new(Recording {
+        polled: vec!["file_processing".into()],
+        ..Recording::default()
+    });
+    let api = pushing_api(&p, recording.clone());
+    let service = p.service_token();
+    for queue in ["email", "file_processing"] {
+        let (status, _) = call(
+            &api,
+            Method::POST,
+            &format!("/api/v1/admin/queues/{queue}/pause"),
+            &admin.access,
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let (status, body) = call(
+        &api,
+        Method::POST,
+        "/api/v1/worker/queue/enqueue",
+        &service,
+        json!({ "jobs": [
+            { "job_type": "system.noop", "queue": "email" },
+            { "job_type": "system.noop", "queue": "email" },
+            { "job_type": "system.noop", "queue": "file_processing" },
+            { "job_type": "system.noop", "queue": "webhooks" }
+        ] }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let ids: Vec<String> = body["data"]
+        .as_array()
+        .expect("enqueued")
+        .iter()
+        .map(|j| j["id"].as_str().expect("id").to_string())
+        .collect();
+    recording.take();
+
+    let (status, body) = call(
+        &api,
+        Method::POST,
+        "/api/v1/admin/queues/email/resume",
+        &admin.access,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["paused"], false);
+    let mut announced: Vec<(String, String)> = recording
+        .take()
+        .into_iter()
+        .map(|j| (j.queue, j.id.to_string()))
+        .collect();
+    announced.sort();
+    let mut expected = vec![
+        ("email".to_string(), ids[0].clone()),
+        ("email".to_string(), ids[1].clone()),
+    ];
+    expected.sort();
+    assert_eq!(
+        announced, expected,
+        "exactly the resumed queue's waiting jobs, at once"
+    );
+
+    // A polled queue is left to its pollers.
+    let (status, _) = call(
+        &api,
+        Method::POST,
+        "/api/v1/admin/queues/file_processing/resume",
+        &admin.access,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(recording.take().is_empty());
+}
