@@ -84,6 +84,19 @@ async function expectNotice(page, text) {
   await page.locator(".notices .notice", { hasText: text }).first().waitFor();
 }
 
+// Polls LOCATOR's ATTR until ok(value) holds (the page's default timeout, 20 s), resolving the
+// locator afresh each time.
+async function waitForAttribute(locator, attr, ok, timeout = 20_000) {
+  const until = Date.now() + timeout;
+  let last = null;
+  while (Date.now() < until) {
+    last = await locator.getAttribute(attr, { timeout: until - Date.now() }).catch(() => null);
+    if (last !== null && ok(last)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${attr} never passed its check within ${timeout} ms (last: ${last})`);
+}
+
 const email = `e2e-${Date.now()}@example.com`;
 const password = "e2e password 123";
 const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
@@ -209,11 +222,13 @@ try {
   const completedCell = row.locator("td").nth(4);
   await page.waitForFunction((el) => Number(el.textContent) >= 4, await completedCell.elementHandle());
   // The chart's completed line rises off its baseline (jobs finished in the last hour).
+  // Read through the locator on every poll, never through one element handle: a handle keeps
+  // watching an element the page may since have replaced.
   const line = page.getByRole("img", { name: "file_processing throughput" }).locator("polyline.line-ok");
-  await page.waitForFunction((el) => {
-    const ys = el.getAttribute("points").trim().split(" ").map((p) => Number(p.split(",")[1]));
+  await waitForAttribute(line, "points", (points) => {
+    const ys = points.trim().split(" ").map((p) => Number(p.split(",")[1]));
     return Math.min(...ys) < Math.max(...ys);
-  }, await line.elementHandle());
+  });
   await page.getByLabel("Queue", { exact: true }).selectOption("file_processing");
   await page.getByLabel("State").selectOption("completed");
   await page.locator("tr[data-job]", { hasText: "media.thumbnail" }).first().waitFor();

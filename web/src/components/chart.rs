@@ -58,16 +58,23 @@ pub fn LineChart(title: String, series: ReadSignal<Vec<Series>>) -> View {
     const W: f64 = 300.0;
     const H: f64 = 80.0;
     let view_box = format!("0 0 {W} {H}");
+    let positions = create_selector(move || series.with(|all| (0..all.len()).collect::<Vec<_>>()));
     let label = title.clone();
     view! {
         figure(class="chart") {
             svg(viewBox=view_box, "role"="img", aria-label=label, preserveAspectRatio="none") {
-                // Indexed, not Keyed: a series keeps its name while its values change.
+                // One polyline per series position whose `points` follow the values: a new
+                // history moves the lines in place. (Mapping over the series themselves would
+                // replace a line's element whenever its values change, and anything holding
+                // the old element, a screen reader's focus or a test, would see it frozen.)
                 Indexed(
-                    list=series,
-                    view=|s| {
-                        let points = polyline(&s.values, W, H);
-                        view! { polyline(class=s.class, fill="none", points=points) }
+                    list=positions,
+                    view=move |i| {
+                        let class = series.with_untracked(|all| all.get(i).map_or("", |s| s.class));
+                        let points = move || {
+                            series.with(|all| all.get(i).map(|s| polyline(&s.values, W, H)).unwrap_or_default())
+                        };
+                        view! { polyline(class=class, fill="none", points=points) }
                     },
                 )
             }
