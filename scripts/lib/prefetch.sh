@@ -4,7 +4,7 @@
 # not the CPU, and the two `cargo install`s fill the cores that the main build leaves idle in its
 # single-crate tails and links. Each installer is the same idempotent one the steps call later
 # (they then return at once and export their paths). Source after common.sh, services.sh,
-# seaweedfs.sh, azurite.sh, smtp.sh, cloudflare.sh, web.sh, browser.sh and spin.sh.
+# seaweedfs.sh, azurite.sh, smtp.sh, cloudflare.sh, web.sh, browser.sh, spin.sh and fuzz.sh.
 
 # Debian packages the test run uses, installed by one apt-get call (one `apt-get update`).
 pn__prefetch_apt() {
@@ -25,6 +25,7 @@ pn_prefetch_tools() {
     pn_install_seaweedfs &&
     pn_install_azurite &&
     pn_install_aiosmtpd >/dev/null &&
+    pn_install_schemathesis >/dev/null &&
     pn_spin_install_wasmtime &&
     pn_install_browser &&
     pn_web_install_tools &&

@@ -44,6 +44,7 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<files::Tag>()
         .schema_from::<files::FileVersion>()
         .schema_from::<files::CreateShareRequest>()
+        .schema_from::<files::SignedUrl>()
         .schema_from::<files::Share>()
         .schema_from::<files::ProcessingJob>()
         .schema_from::<files::CreateUploadRequest>()
@@ -51,6 +52,7 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<files::UpdateProcessingJobRequest>()
         .schema_from::<files::MergeMetadataRequest>()
         .schema_from::<storages::Storage>()
+        .schema_from::<storages::StorageHealth>()
         .schema_from::<storages::CreateStorageRequest>()
         .schema_from::<storages::UpdateStorageRequest>()
         .schema_from::<storages::StorageTestReport>()
@@ -115,11 +117,21 @@ pub fn document() -> OpenApi {
                     .name(name)
                     .parameter_in(ParameterIn::Path)
                     .required(Required::True)
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
-                        Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                            utoipa::openapi::KnownFormat::Uuid,
-                        )),
-                    ))),
+                    .schema(Some(path_param_schema(name))),
+            );
+        }
+        for (name, required, schema, description) in query_params(def) {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(if required {
+                        Required::True
+                    } else {
+                        Required::False
+                    })
+                    .description(Some(description))
+                    .schema(Some(schema)),
             );
         }
         if let Some(request) = def.request {
@@ -130,6 +142,17 @@ pub fn document() -> OpenApi {
                         ContentBuilder::new()
                             .schema(Some(Ref::from_schema_name(request)))
                             .build(),
+                    )
+                    .required(Some(Required::True))
+                    .build(),
+            ));
+        }
+        if let Some((content_type, schema)) = upload_body(def) {
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .content(
+                        content_type,
+                        ContentBuilder::new().schema(Some(schema)).build(),
                     )
                     .required(Some(Required::True))
                     .build(),
@@ -178,7 +201,44 @@ pub fn document() -> OpenApi {
 }
 
 fn success_response(def: &crate::routes::RouteDef) -> utoipa::openapi::Response {
+    use crate::routes::RouteId as R;
+    if is_binary_download(def) {
+        return ResponseBuilder::new()
+            .description(def.summary)
+            .content(
+                "*/*",
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
+                        Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                            utoipa::openapi::KnownFormat::Binary,
+                        )),
+                    )))
+                    .build(),
+            )
+            .build();
+    }
+    // Small answers with no DTO of their own.
+    let inline = |fields: &[(&str, Type)]| -> RefOr<Schema> {
+        fields
+            .iter()
+            .fold(ObjectBuilder::new(), |o, (name, ty)| {
+                o.property(*name, ObjectBuilder::new().schema_type(ty.clone()))
+                    .required(*name)
+            })
+            .into()
+    };
     let (content_type, data): (&str, RefOr<Schema>) = match def.response {
+        None if def.id == R::SharesRevoke => {
+            ("application/json", inline(&[("revoked", Type::Boolean)]))
+        }
+        None if def.id == R::FilesSignedUrl => (
+            "application/json",
+            Ref::from_schema_name("SignedUrl").into(),
+        ),
+        None if def.id == R::FilesUploadContent => (
+            "application/json",
+            inline(&[("file_id", Type::String), ("received_bytes", Type::Integer)]),
+        ),
         Some(name) if def.list => (
             "application/json",
             ArrayBuilder::new()
@@ -219,6 +279,248 @@ fn success_response(def: &crate::routes::RouteDef) -> utoipa::openapi::Response 
         .build()
 }
 
+/// Routes whose success is the stored bytes themselves, in the file's own media type.
+fn is_binary_download(def: &crate::routes::RouteDef) -> bool {
+    use crate::routes::RouteId as R;
+    matches!(
+        def.id,
+        R::FilesDownload
+            | R::FilesThumbnail
+            | R::FilesPoster
+            | R::FilesVersionDownload
+            | R::FilesSignedContent
+            | R::ShareDownload
+            | R::WorkerFileContent
+    )
+}
+
+/// A query parameter: name, required, schema, description.
+type QueryParam = (&'static str, bool, Schema, &'static str);
+
+/// The query parameters each route reads, as its handler validates them.
+fn query_params(def: &crate::routes::RouteDef) -> Vec<QueryParam> {
+    use crate::routes::RouteId as R;
+    use utoipa::openapi::{KnownFormat, SchemaFormat};
+    let int = |min: i64, max: i64| -> Schema {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(min))
+            .maximum(Some(max))
+            .into()
+    };
+    let text = || -> Schema { ObjectBuilder::new().schema_type(Type::String).into() };
+    let uuid = || -> Schema {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .into()
+    };
+    let max_page = i64::from(shared::pagination::MAX_PER_PAGE);
+    let paged = || -> Vec<QueryParam> {
+        vec![
+            (
+                "page",
+                false,
+                int(1, i64::from(u32::MAX)),
+                "Page number, from 1.",
+            ),
+            (
+                "per_page",
+                false,
+                int(1, max_page),
+                "Items per page (default 25).",
+            ),
+        ]
+    };
+    let signed = || -> Vec<QueryParam> {
+        vec![
+            (
+                "expires",
+                true,
+                int(0, i64::MAX),
+                "Unix time the link expires (from the signed URL).",
+            ),
+            (
+                "signature",
+                true,
+                text(),
+                "The link's signature (from the signed URL).",
+            ),
+        ]
+    };
+    match def.id {
+        R::FilesList => {
+            let mut p = paged();
+            p.extend([
+                (
+                    "include_deleted",
+                    false,
+                    one_of(["true", "false"]),
+                    "Also list files in the trash.",
+                ),
+                ("category", false, text(), "Only this category."),
+                ("tag", false, text(), "Only files with this tag."),
+                ("q", false, text(), "Name contains this text."),
+                ("content_type", false, text(), "Only this media type."),
+            ]);
+            p
+        }
+        R::FilesDelete => vec![(
+            "permanent",
+            false,
+            one_of(["true", "false"]),
+            "Delete for good instead of moving to the trash.",
+        )],
+        R::FilesSignedUrl => vec![(
+            "expires_in",
+            false,
+            int(
+                *crate::service::files::signed::EXPIRES_IN.start(),
+                *crate::service::files::signed::EXPIRES_IN.end(),
+            ),
+            "Seconds the link works (default 3600).",
+        )],
+        R::FilesSignedContent => {
+            let mut p = vec![(
+                "version",
+                true,
+                int(1, i64::from(i32::MAX)),
+                "The version the link is for.",
+            )];
+            p.extend(signed());
+            p
+        }
+        R::FilesUploadContent => signed(),
+        R::WorkerFileContent => vec![(
+            "version",
+            false,
+            int(1, i64::from(i32::MAX)),
+            "A version number (default: the newest).",
+        )],
+        R::AdminQueueHistory => vec![(
+            "minutes",
+            false,
+            int(
+                i64::from(*crate::service::jobs::HISTORY_MINUTES.start()),
+                i64::from(*crate::service::jobs::HISTORY_MINUTES.end()),
+            ),
+            "How far back, in minutes (default 60).",
+        )],
+        R::AdminJobsList => {
+            let mut p = paged();
+            p.push(("queue", false, text(), "Only this queue."));
+            p.push((
+                "state",
+                false,
+                one_of(shared::job::JobState::ALL.iter().map(|s| s.as_str())),
+                "Only jobs in this state.",
+            ));
+            p
+        }
+        R::UsersList => paged(),
+        R::WebhookEventsList => {
+            let mut p = paged();
+            p.push(("endpoint_id", false, uuid(), "Only this endpoint's events."));
+            p.push((
+                "state",
+                false,
+                one_of(shared::api::webhooks::EVENT_STATES.iter().copied()),
+                "Only events in this state.",
+            ));
+            p
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A text schema that takes only `values`.
+fn one_of(values: impl IntoIterator<Item = &'static str>) -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .into()
+}
+
+/// The body of an upload route: the multipart forms of an upload and of a new version (the
+/// text parts as `receive` reads them), and the raw bytes of a direct upload's own URL.
+fn upload_body(def: &crate::routes::RouteDef) -> Option<(&'static str, Schema)> {
+    use crate::routes::RouteId as R;
+    use utoipa::openapi::{KnownFormat, SchemaFormat};
+    let binary = || {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+    };
+    let text = |description: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(description))
+    };
+    let form = ObjectBuilder::new()
+        .property(
+            "file",
+            binary().description(Some("The file's bytes (one part).")),
+        )
+        .required("file");
+    match def.id {
+        R::FilesUpload => Some((
+            "multipart/form-data",
+            form.property(
+                "category",
+                text("1 to 50 of a-z, 0-9, _ and - (else from the sniffed type).")
+                    .pattern(Some("^\\s*([a-z0-9_-]{1,50})?\\s*$")),
+            )
+            .property(
+                "visibility",
+                text("`private` (default), `account` or `public`.")
+                    .pattern(Some("^\\s*(private|account|public)\\s*$")),
+            )
+            .property(
+                "tags",
+                text("Tag names, comma-separated; 1 to 64 characters each, at most 50."),
+            )
+            .property("metadata", text("A JSON object, as text."))
+            .into(),
+        )),
+        R::FilesVersionCreate => Some((
+            "multipart/form-data",
+            form.property("change_description", text("What changed (optional)."))
+                .into(),
+        )),
+        R::FilesUploadContent => Some(("application/octet-stream", binary().into())),
+        _ => None,
+    }
+}
+
+/// What a path parameter holds, as its handler parses it: ids are UUIDs, `{n}` a version
+/// number from 1, `{size}` one of the thumbnail sizes, `{task}` a maintenance task's name;
+/// queue names, tags and job types are text.
+fn path_param_schema(name: &str) -> Schema {
+    use utoipa::openapi::{KnownFormat, SchemaFormat};
+    let text = ObjectBuilder::new().schema_type(Type::String);
+    match name {
+        "id" | "job_id" => text
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .into(),
+        "n" => ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+            .minimum(Some(1))
+            .into(),
+        "size" => text
+            .enum_values(Some(crate::service::files::THUMBNAIL_SIZES))
+            .into(),
+        "task" => text
+            .enum_values(Some(
+                shared::api::maintenance::MaintenanceTask::ALL
+                    .iter()
+                    .map(|t| t.as_str()),
+            ))
+            .into(),
+        _ => text.min_length(Some(1)).into(),
+    }
+}
+
 fn path_params(path: &str) -> Vec<&str> {
     path.split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
@@ -240,6 +542,26 @@ fn method(m: &http::Method) -> HttpMethod {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_schema_reference_resolves() {
+        let doc = serde_json::to_value(document()).expect("document as JSON");
+        let defined = doc["components"]["schemas"]
+            .as_object()
+            .expect("schemas")
+            .clone();
+        let text = doc.to_string();
+        let prefix = "\"#/components/schemas/";
+        let missing: Vec<&str> = text
+            .match_indices(prefix)
+            .filter_map(|(at, _)| text[at + prefix.len()..].split('"').next())
+            .filter(|name| !defined.contains_key(*name))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "referenced but not defined: {missing:?}"
+        );
+    }
 
     #[test]
     fn every_route_is_documented_with_its_method() {

@@ -179,6 +179,11 @@ impl RouteDef {
         self.list = true;
         self
     }
+    /// Answers 202 (the work is queued) instead of 200.
+    const fn accepted(mut self) -> Self {
+        self.status = 202;
+        self
+    }
     const fn streaming_upload(mut self) -> Self {
         self.streams_body = true;
         self
@@ -425,7 +430,8 @@ pub static ROUTES: &[RouteDef] = &[
         "Queue the newest version's processing again",
     )
     .tag("files")
-    .list_of("ProcessingJob"),
+    .list_of("ProcessingJob")
+    .accepted(),
     route(
         R::FilesProcessingJobs,
         Method::GET,

@@ -14,12 +14,16 @@ use crate::{Permission, Role};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterRequest {
     /// Login email (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, format = Email, min_length = 3, max_length = 254))]
     pub email: Option<String>,
     /// At least 8 characters (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 8, max_length = 256))]
     pub password: Option<String>,
     /// Display name.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 200))]
     pub name: Option<String>,
     /// Name of the account created with the user.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 200))]
     pub account_name: Option<String>,
 }
 
@@ -28,8 +32,10 @@ pub struct RegisterRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     /// Login email (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1, max_length = 254))]
     pub email: Option<String>,
     /// Password (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1, max_length = 256))]
     pub password: Option<String>,
 }
 
@@ -38,6 +44,7 @@ pub struct LoginRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshRequest {
     /// The opaque refresh token (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1))]
     pub refresh_token: Option<String>,
 }
 

@@ -53,10 +53,12 @@ pub struct File {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateFileRequest {
     /// New name (sanitized like an upload's).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, min_length = 1, max_length = 255))]
     pub filename: Option<String>,
     /// New category.
     pub category: Option<String>,
     /// `private`, `account` or `public`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^(private|account|public)$"))]
     pub visibility: Option<String>,
     /// Keys to set (or, with `null`, remove).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
@@ -68,6 +70,7 @@ pub struct UpdateFileRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddTagsRequest {
     /// Names; trimmed and lower-cased, 1 to 64 characters each.
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Vec<String>, min_items = 1, max_items = 50))]
     pub tags: Option<Vec<String>>,
 }
 
@@ -129,11 +132,14 @@ pub struct CreateShareRequest {
     /// When the link stops working (in the future).
     pub expires_at: Option<DateTime<Utc>>,
     /// Downloads allowed, at least 1.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 1))]
     pub max_downloads: Option<i64>,
     /// Asked for in `X-Share-Password` (8 to 128 characters); stored hashed (argon2id).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, min_length = 8, max_length = 128))]
     pub password: Option<String>,
     /// Emails the link (the app's share page, never the password) to this address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Email, max_length = 254))]
     pub notify_email: Option<String>,
 }
 
@@ -163,16 +169,21 @@ pub struct Share {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateUploadRequest {
     /// The name it will download as (sanitized).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1))]
     pub filename: Option<String>,
     /// What the client will send; the stored type is still sniffed from the bytes.
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1, max_length = 255, pattern = "^[ -~]+$"))]
     pub content_type: Option<String>,
     /// Exact size in bytes; `complete` checks the stored object against it.
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = i64, minimum = 0))]
     pub file_size: Option<i64>,
     /// Category (else from the sniffed type).
     pub category: Option<String>,
     /// `private` (default), `account` or `public`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^(private|account|public)$"))]
     pub visibility: Option<String>,
     /// Tag names.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>, max_items = 50))]
     pub tags: Option<Vec<String>>,
     /// The uploader's metadata.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
@@ -219,4 +230,14 @@ pub struct MergeMetadataRequest {
     /// Keys to set.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<serde_json::Value>,
+}
+
+/// Answer of `GET /api/v1/files/:id/url`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignedUrl {
+    /// Path and query of the download, on this API's origin.
+    pub url: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
 }

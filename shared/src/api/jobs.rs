@@ -80,6 +80,7 @@ pub struct JobRun {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnqueueRequest {
     /// A registered job type (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1))]
     pub job_type: Option<String>,
     /// Arguments (an object; default `{}`).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
@@ -89,8 +90,10 @@ pub struct EnqueueRequest {
     /// When to run (default now).
     pub run_at: Option<DateTime<Utc>>,
     /// Attempts allowed (default 4: the first run and three retries).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 1, maximum = 100))]
     pub max_attempts: Option<i64>,
     /// Priority 0..=10 (default: the queue's).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 0, maximum = 10))]
     pub priority: Option<i64>,
     /// Deduplicates: the same key and body return the existing job; another body is 409.
     pub idempotency_key: Option<String>,
@@ -309,7 +312,8 @@ pub struct RescueReport {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PruneRequest {
-    /// Delete completed jobs finished longer ago than this (default 7 days, at least 60 s).
+    /// Delete completed jobs finished longer ago than this (default 7 days; 60 s to 10 years).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 60, maximum = 315_360_000))]
     pub older_than_seconds: Option<i64>,
 }
 

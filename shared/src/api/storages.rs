@@ -48,8 +48,10 @@ pub struct StorageHealth {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateStorageRequest {
     /// 1 to 100 characters, unique within the account (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1, max_length = 100))]
     pub name: Option<String>,
     /// A provider this runtime has (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1))]
     pub provider_type: Option<String>,
     /// The provider's settings (an object; secrets are encrypted at rest).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
@@ -66,6 +68,7 @@ pub struct CreateStorageRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateStorageRequest {
     /// New name.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, min_length = 1, max_length = 100))]
     pub name: Option<String>,
     /// New settings.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]

@@ -7,12 +7,16 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateUserRequest {
     /// Login email (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, format = Email, min_length = 3, max_length = 254))]
     pub email: Option<String>,
     /// At least 8 characters (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 8, max_length = 256))]
     pub password: Option<String>,
     /// Display name.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 200))]
     pub name: Option<String>,
     /// `owner`, `member` or `viewer` (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, pattern = "^(owner|member|viewer)$"))]
     pub role: Option<String>,
 }
 
@@ -21,7 +25,9 @@ pub struct CreateUserRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateUserRequest {
     /// New display name.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 200))]
     pub name: Option<String>,
     /// New role: `owner`, `member` or `viewer`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^(owner|member|viewer)$"))]
     pub role: Option<String>,
 }

@@ -17,8 +17,10 @@ pub const EVENT_STATES: &[&str] = &["pending", "processed", "failed"];
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateWebhookEndpointRequest {
     /// 1 to 100 characters (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1, max_length = 100))]
     pub name: Option<String>,
     /// `generic`, `github` or `stripe` (required): how deliveries are signed.
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, pattern = "^(generic|github|stripe)$"))]
     pub provider: Option<String>,
 }
 

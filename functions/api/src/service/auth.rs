@@ -33,7 +33,7 @@ pub async fn register(ctx: &Ctx<'_>, req: RegisterRequest) -> ApiResult<AuthResp
         return Err(ApiError::internal("validation passed without values"));
     };
     let account_name =
-        account_name.unwrap_or_else(|| format!("{}'s account", name.as_deref().unwrap_or(&email)));
+        account_name.unwrap_or_else(|| default_account_name(name.as_deref().unwrap_or(&email)));
 
     let hash = api.ports().passwords.hash(password, api.random()).await?;
     let (account_id, user_id) = (api.new_id(), api.new_id());
@@ -257,4 +257,13 @@ async fn audit(
     )
     .await?;
     Ok(())
+}
+
+/// "{owner}'s account", with the owner's part shortened so the whole fits an account name (a
+/// 200-character name or a long email would otherwise break the accounts table's check).
+fn default_account_name(owner: &str) -> String {
+    const SUFFIX: &str = "'s account";
+    let room = crate::service::validate::NAME_MAX_CHARS - SUFFIX.chars().count();
+    let owner: String = owner.chars().take(room).collect();
+    format!("{owner}{SUFFIX}")
 }

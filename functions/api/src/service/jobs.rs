@@ -501,18 +501,29 @@ pub async fn relay(ctx: &Ctx<'_>) -> ApiResult<RelayReport> {
     })
 }
 
+/// The retention `prune_jobs` accepts: a minute to ten years.
+pub const PRUNE_RETENTION_SECONDS: std::ops::RangeInclusive<i64> = 60..=10 * 365 * 86_400;
+
 /// Deletes completed jobs past retention (the scheduler's `maintenance.prune_jobs`).
 pub async fn prune(ctx: &Ctx<'_>, req: PruneRequest) -> ApiResult<PruneReport> {
     let seconds = req
         .older_than_seconds
         .unwrap_or(queue::pruner::DEFAULT_RETENTION.num_seconds());
-    if seconds < 60 {
-        return Err(ApiError::invalid_field(
-            "older_than_seconds",
-            "must be at least 60",
-        ));
-    }
-    let deleted = queue::pruner::run_once(ctx.api, Duration::seconds(seconds)).await?;
+    // The upper bound keeps `now - retention` inside chrono's range (beyond it chrono panics).
+    let retention = Some(seconds)
+        .filter(|s| PRUNE_RETENTION_SECONDS.contains(s))
+        .and_then(Duration::try_seconds)
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "older_than_seconds",
+                format!(
+                    "must be from {} to {}",
+                    PRUNE_RETENTION_SECONDS.start(),
+                    PRUNE_RETENTION_SECONDS.end()
+                ),
+            )
+        })?;
+    let deleted = queue::pruner::run_once(ctx.api, retention).await?;
     Ok(PruneReport { deleted })
 }
 

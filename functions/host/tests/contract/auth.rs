@@ -390,3 +390,32 @@ fn base64_url(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
+
+#[tokio::test]
+async fn a_long_name_or_email_still_makes_a_valid_account_name() {
+    let p = Platform::start().await;
+    let name = "n".repeat(200);
+    let r = p
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({ "email": "long@example.com", "password": PASSWORD, "name": name }),
+        )
+        .await;
+    let data = r.assert_ok(201);
+    let account = data["account"]["name"].as_str().expect("account name");
+    assert!(account.ends_with("'s account"), "{account}");
+    assert_eq!(account.chars().count(), 200, "{account}");
+
+    let email = format!("{}@{}.example.com", "e".repeat(64), "d".repeat(150));
+    let r = p
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({ "email": email, "password": PASSWORD }),
+        )
+        .await;
+    let data = r.assert_ok(201);
+    let account = data["account"]["name"].as_str().expect("account name");
+    assert!(account.chars().count() <= 200, "{account}");
+}

@@ -935,3 +935,28 @@ async fn a_queues_history_counts_each_minutes_finished_jobs_for_the_callers_acco
         .await
         .assert_error(403, "forbidden");
 }
+
+#[tokio::test]
+async fn prune_jobs_refuses_a_retention_out_of_range_and_prunes_within_it() {
+    let p = Platform::start().await;
+    let service = p.service_token();
+    for bad in [json!(59), json!(9_223_372_036_854_775_806_i64), json!(-1)] {
+        let r = p
+            .post(
+                "/api/v1/worker/maintenance/prune_jobs",
+                Some(&service),
+                json!({ "older_than_seconds": bad }),
+            )
+            .await;
+        r.assert_error(422, "validation_failed");
+        assert_eq!(r.detail_fields(), ["older_than_seconds"], "{}", r.text);
+    }
+    let r = p
+        .post(
+            "/api/v1/worker/maintenance/prune_jobs",
+            Some(&service),
+            json!({ "older_than_seconds": 315_360_000 }),
+        )
+        .await;
+    assert_eq!(r.assert_ok(200)["deleted"], 0);
+}

@@ -36,8 +36,13 @@ async fn nul_in_any_text_input_is_refused_with_a_4xx_and_changes_nothing() {
     let paths = doc["paths"].as_object().expect("paths");
     for (template, item) in paths {
         for (method, op) in item.as_object().expect("path item") {
-            let Ok(method) = method.to_uppercase().parse::<Method>() else {
-                continue;
+            let method = match method.as_str() {
+                "get" => Method::GET,
+                "post" => Method::POST,
+                "put" => Method::PUT,
+                "patch" => Method::PATCH,
+                "delete" => Method::DELETE,
+                _ => continue,
             };
             let token = if template.starts_with("/api/v1/worker/") {
                 service.clone()

@@ -4,9 +4,7 @@
 //! the platform's JWT secret (domain-separated, so no token signature can be replayed as one);
 //! it is checked in constant time, and any change to the URL gives 403.
 
-use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use serde::Serialize;
 use sha2::Sha256;
 use uuid::Uuid;
 
@@ -21,14 +19,7 @@ pub const EXPIRES_IN: std::ops::RangeInclusive<i64> = 1..=7 * 24 * 3600;
 /// The lifetime when none is asked for.
 pub const DEFAULT_EXPIRES_IN: i64 = 3600;
 
-/// Answer of `GET /api/v1/files/:id/url`.
-#[derive(Debug, Clone, Serialize)]
-pub struct SignedUrl {
-    /// Path and query of the download, on this API's origin.
-    pub url: String,
-    /// When it stops working.
-    pub expires_at: DateTime<Utc>,
-}
+pub use shared::api::files::SignedUrl;
 
 /// What a signature allows; part of what is signed, so one purpose's URL never passes as
 /// another's.

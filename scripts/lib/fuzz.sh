@@ -1,0 +1,89 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2015  # `A && B || { fail; return 1; }` is intended: any failure fails.
+# Schemathesis against the API's own OpenAPI document (scripts/fuzz-api). Source after
+# common.sh and services.sh.
+
+PN_SCHEMATHESIS_VERSION=4.32.5
+
+pn__schemathesis_ok() {
+  "$1/bin/python" -c 'import sys; from importlib.metadata import version; sys.exit(version("schemathesis") != sys.argv[1])' \
+    "$PN_SCHEMATHESIS_VERSION" 2>/dev/null
+}
+
+# pn_install_schemathesis -> prints the venv's path. A venv beside its final place, renamed in
+# (python finds its packages from its own location, so the rename is safe).
+pn_install_schemathesis() {
+  local dest="$PN_CACHE/tools/schemathesis-$PN_SCHEMATHESIS_VERSION" part
+  pn__schemathesis_ok "$dest" && { printf '%s\n' "$dest"; return 0; }
+  python3 -c 'import venv, ensurepip' 2>/dev/null || pn__apt_install python3-venv || return 1
+  (umask 022 && mkdir -p "$PN_CACHE/tools") || return 1
+  part="$dest.partial.$$"
+  pn_log "installing schemathesis $PN_SCHEMATHESIS_VERSION into $dest"
+  python3 -m venv "$part" >&2 &&
+    "$part/bin/python" -m pip install -q --no-cache-dir --disable-pip-version-check \
+      "schemathesis==$PN_SCHEMATHESIS_VERSION" >&2 ||
+    { rm -rf "$part"; pn_die "could not install schemathesis $PN_SCHEMATHESIS_VERSION from PyPI"; return 1; }
+  mv -T "$part" "$dest" 2>/dev/null || true
+  rm -rf "$part"
+  pn__schemathesis_ok "$dest" || { pn_die "schemathesis in $dest fails its version check"; return 1; }
+  printf '%s\n' "$dest"
+}
+
+# pn__fuzz_service_token SECRET -> an HS256 service token (shared/src/tokens.rs: ServiceClaims)
+# valid for an hour, as a consumer would mint it.
+pn__fuzz_service_token() {
+  python3 - "$1" <<'PY'
+import base64, hashlib, hmac, json, sys, time
+def b64(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+now = int(time.time())
+head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+body = b64(json.dumps({"sub": "fuzz", "iss": "powernode", "aud": "powernode:worker",
+                       "iat": now, "exp": now + 3600}).encode())
+sig = hmac.new(sys.argv[1].encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+print(f"{head}.{body}.{b64(sig)}")
+PY
+}
+
+# pn__fuzz_login BASE EMAIL PASSWORD -> an access token.
+pn__fuzz_login() {
+  curl -fsS -H 'content-type: application/json' \
+    -d "$(python3 -c 'import json,sys; print(json.dumps({"email": sys.argv[1], "password": sys.argv[2]}))' "$2" "$3")" \
+    "$1/api/v1/auth/login" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])'
+}
+
+# pn_fuzz_api BASE_URL DATA_DIR OUT_DIR
+pn_fuzz_api() {
+  local base=$1 data=$2 out=$3 venv owner admin service email password rc=0 examples
+  examples="${POWERNODE_FUZZ_EXAMPLES:-8}"
+  venv=$(pn_install_schemathesis) || return 1
+  email="fuzz-$(date +%s%N)@example.com"
+  password="fuzz password $RANDOM$RANDOM"
+  curl -fsS -o /dev/null -H 'content-type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"$password\",\"name\":\"Fuzz\"}" "$base/api/v1/auth/register" ||
+    { pn_die "could not register the fuzzing account"; return 1; }
+  owner=$(pn__fuzz_login "$base" "$email" "$password") || return 1
+  admin=$(pn__fuzz_login "$base" "${POWERNODE_ADMIN_EMAIL:-admin@powernode.local}" "$(cat "$data/admin-password")") || return 1
+  service=$(pn__fuzz_service_token "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["worker_service_token"])' "$data/secrets.json")") ||
+    return 1
+  # Signing out would end the session under test: that operation is left to the contract
+  # tests.
+  local common=(--config-file "$PN_ROOT/scripts/fuzz/schemathesis.toml" run "$base/api/v1/openapi.json"
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+    --max-examples "$examples" --seed 20261207 --workers 1 --no-color --generation-database none
+    --report junit,pytest --report-dir "$out")
+  local who token include
+  for who in owner admin service; do
+    case $who in
+      # One regex: a second --exclude-path-regex would replace the first.
+      owner) token=$owner include=(--exclude-path-regex '^/api/v1/((admin|worker)/|auth/logout$)') ;;
+      admin) token=$admin include=(--include-path-regex '^/api/v1/admin/') ;;
+      service) token=$service include=(--include-path-regex '^/api/v1/worker/') ;;
+    esac
+    pn_step "Schemathesis as $who against $base"
+    "$venv/bin/python" -m schemathesis.cli "${common[@]}" "${include[@]}" \
+      --report-junit-path "$out/junit-$who.xml" --report-pytest-path "$out/failures-$who.py" \
+      -H "Authorization: Bearer $token" >&2 || rc=1
+  done
+  return $rc
+}
