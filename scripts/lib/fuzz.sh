@@ -5,6 +5,8 @@
 
 PN_SCHEMATHESIS_VERSION=4.32.5
 
+pn__fuzz_log() { printf '[fuzz] %s\n' "$*" >&2; }
+
 pn__schemathesis_ok() {
   "$1/bin/python" -c 'import sys; from importlib.metadata import version; sys.exit(version("schemathesis") != sys.argv[1])' \
     "$PN_SCHEMATHESIS_VERSION" 2>/dev/null
@@ -80,10 +82,18 @@ pn_fuzz_api() {
       admin) token=$admin include=(--include-path-regex '^/api/v1/admin/') ;;
       service) token=$service include=(--include-path-regex '^/api/v1/worker/') ;;
     esac
-    pn_step "Schemathesis as $who against $base"
-    "$venv/bin/python" -m schemathesis.cli "${common[@]}" "${include[@]}" \
+    # Its report goes to a log (it is long, and its closing lines look like another test
+    # runner's); one line here says how it went, and a failure prints the report's failures.
+    if "$venv/bin/python" -m schemathesis.cli "${common[@]}" "${include[@]}" \
       --report-junit-path "$out/junit-$who.xml" --report-pytest-path "$out/failures-$who.py" \
-      -H "Authorization: Bearer $token" >&2 || rc=1
+      -H "Authorization: Bearer $token" >"$out/schemathesis-$who.log" 2>&1; then
+      pn__fuzz_log "Schemathesis as $who: $(grep -E '[0-9]+ generated' "$out/schemathesis-$who.log" | tr -s ' ' | sed 's/^ //')"
+    else
+      rc=1
+      pn__fuzz_log "Schemathesis as $who FAILED (report: $out/schemathesis-$who.log):"
+      sed -n '/= FAILURES =/,/= WARNINGS =/p' "$out/schemathesis-$who.log" >&2
+      tail -n 5 "$out/schemathesis-$who.log" >&2
+    fi
   done
   return $rc
 }
