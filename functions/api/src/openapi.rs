@@ -147,16 +147,16 @@ pub fn document() -> OpenApi {
                     .build(),
             ));
         }
-        if let Some((content_type, schema)) = upload_body(def) {
-            op = op.request_body(Some(
-                RequestBodyBuilder::new()
-                    .content(
-                        content_type,
-                        ContentBuilder::new().schema(Some(schema)).build(),
+        if let Some((content_types, schema)) = upload_body(def) {
+            let body = content_types
+                .iter()
+                .fold(RequestBodyBuilder::new(), |b, content_type| {
+                    b.content(
+                        *content_type,
+                        ContentBuilder::new().schema(Some(schema.clone())).build(),
                     )
-                    .required(Some(Required::True))
-                    .build(),
-            ));
+                });
+            op = op.request_body(Some(body.required(Some(Required::True)).build()));
         }
         op = op.response(def.status.to_string(), success_response(def));
         op = op.response(
@@ -243,6 +243,14 @@ fn success_response(def: &crate::routes::RouteDef) -> utoipa::openapi::Response 
             "application/json",
             ArrayBuilder::new()
                 .items(Ref::from_schema_name(name))
+                .into(),
+        ),
+        // Claiming one job by id answers null when there is nothing to claim.
+        Some(name) if def.id == R::WorkerClaimById => (
+            "application/json",
+            utoipa::openapi::OneOfBuilder::new()
+                .item(Ref::from_schema_name(name))
+                .item(ObjectBuilder::new().schema_type(Type::Null))
                 .into(),
         ),
         Some(name) => ("application/json", Ref::from_schema_name(name).into()),
@@ -443,7 +451,7 @@ fn one_of(values: impl IntoIterator<Item = &'static str>) -> Schema {
 
 /// The body of an upload route: the multipart forms of an upload and of a new version (the
 /// text parts as `receive` reads them), and the raw bytes of a direct upload's own URL.
-fn upload_body(def: &crate::routes::RouteDef) -> Option<(&'static str, Schema)> {
+fn upload_body(def: &crate::routes::RouteDef) -> Option<(&'static [&'static str], Schema)> {
     use crate::routes::RouteId as R;
     use utoipa::openapi::{KnownFormat, SchemaFormat};
     let binary = || {
@@ -464,7 +472,7 @@ fn upload_body(def: &crate::routes::RouteDef) -> Option<(&'static str, Schema)> 
         .required("file");
     match def.id {
         R::FilesUpload => Some((
-            "multipart/form-data",
+            &["multipart/form-data"],
             form.property(
                 "category",
                 text("1 to 50 of a-z, 0-9, _ and - (else from the sniffed type).")
@@ -483,11 +491,15 @@ fn upload_body(def: &crate::routes::RouteDef) -> Option<(&'static str, Schema)> 
             .into(),
         )),
         R::FilesVersionCreate => Some((
-            "multipart/form-data",
+            &["multipart/form-data"],
             form.property("change_description", text("What changed (optional)."))
                 .into(),
         )),
-        R::FilesUploadContent => Some(("application/octet-stream", binary().into())),
+        R::FilesUploadContent => Some((&["application/octet-stream"], binary().into())),
+        // The media runner's derivatives, in the formats `derivatives::put` stores.
+        R::WorkerFileThumbnail | R::WorkerFilePoster => {
+            Some((&["image/jpeg", "image/png", "image/webp"], binary().into()))
+        }
         _ => None,
     }
 }

@@ -139,7 +139,7 @@ pub struct CreateShareRequest {
     pub password: Option<String>,
     /// Emails the link (the app's share page, never the password) to this address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Email, max_length = 254))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Email, max_length = 254, pattern = "^[^@\\s\\x00-\\x1f\\x7f]{1,64}@[^@\\s\\x00-\\x1f\\x7f.-](?:[^@\\s\\x00-\\x1f\\x7f.]*[^@\\s\\x00-\\x1f\\x7f.-])?(?:\\.[^@\\s\\x00-\\x1f\\x7f.-](?:[^@\\s\\x00-\\x1f\\x7f.]*[^@\\s\\x00-\\x1f\\x7f.-])?)+$"))]
     pub notify_email: Option<String>,
 }
 
@@ -214,6 +214,7 @@ pub struct DirectUpload {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateProcessingJobRequest {
     /// `processing`, `completed` or `failed`.
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, pattern = "^(processing|completed|failed)$"))]
     pub status: Option<String>,
     /// What the processor produced (with `completed`).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
@@ -228,7 +229,7 @@ pub struct UpdateProcessingJobRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MergeMetadataRequest {
     /// Keys to set.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Object))]
     pub metadata: Option<serde_json::Value>,
 }
 

@@ -144,16 +144,21 @@ pub struct QueueHistoryPoint {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClaimRequest {
     /// Queues to claim from (required, at least one).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Vec<String>, min_items = 1, max_items = 1000))]
     pub queues: Option<Vec<String>>,
     /// Most jobs to claim (1..=1000, default 1).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
     /// Lease length (5..=3600, default 300).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 5, maximum = 3600))]
     pub lease_seconds: Option<i64>,
     /// When nothing is due, wait up to this many seconds (0..=30, default 0) for a job to be
     /// enqueued before answering an empty list (long-poll, woken by LISTEN/NOTIFY).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 0, maximum = 30))]
     pub wait_seconds: Option<i64>,
     /// The consumer process claiming (required): leases are held by it, and only it can
     /// heartbeat, complete, fail or snooze the jobs. Unique per process run.
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S"))]
     pub worker_id: Option<String>,
 }
 
@@ -185,10 +190,13 @@ pub struct ClaimedJob {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeartbeatRequest {
     /// The `worker_id` the jobs were claimed with (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S"))]
     pub worker_id: Option<String>,
     /// Jobs whose leases to extend (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Vec<Uuid>, min_items = 1, max_items = 1000))]
     pub ids: Option<Vec<Uuid>>,
     /// New lease length from now (default 300).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 5, maximum = 3600))]
     pub lease_seconds: Option<i64>,
 }
 
@@ -197,6 +205,7 @@ pub struct HeartbeatRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Completion {
     /// Job id (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Uuid))]
     pub id: Option<Uuid>,
     /// What the job returned.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
@@ -208,8 +217,10 @@ pub struct Completion {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompleteRequest {
     /// The `worker_id` the jobs were claimed with (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S"))]
     pub worker_id: Option<String>,
     /// Completed jobs (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Vec<Completion>, min_items = 1, max_items = 1000))]
     pub jobs: Option<Vec<Completion>>,
 }
 
@@ -218,8 +229,10 @@ pub struct CompleteRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Failure {
     /// Job id (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Uuid))]
     pub id: Option<Uuid>,
     /// What went wrong (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1))]
     pub error: Option<String>,
     /// Whether the failure was an API error (HTTP 408, 429, 5xx from the API).
     pub api_error: Option<bool>,
@@ -232,8 +245,10 @@ pub struct Failure {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailRequest {
     /// The `worker_id` the jobs were claimed with (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S"))]
     pub worker_id: Option<String>,
     /// Failed jobs (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Vec<Failure>, min_items = 1, max_items = 1000))]
     pub jobs: Option<Vec<Failure>>,
 }
 
@@ -242,10 +257,13 @@ pub struct FailRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SnoozeRequest {
     /// The `worker_id` the jobs were claimed with (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S"))]
     pub worker_id: Option<String>,
     /// Jobs to put back (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Vec<Uuid>, min_items = 1, max_items = 1000))]
     pub ids: Option<Vec<Uuid>>,
     /// Seconds from now (0..=86400, required). The attempt does not count.
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = i64, minimum = 0, maximum = 86400))]
     pub seconds: Option<i64>,
 }
 
@@ -267,8 +285,10 @@ pub struct BatchOutcome {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClaimByIdRequest {
     /// The consumer process claiming (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S"))]
     pub worker_id: Option<String>,
     /// Lease length (5..=3600, default 300).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 5, maximum = 3600))]
     pub lease_seconds: Option<i64>,
 }
 
@@ -277,6 +297,7 @@ pub struct ClaimByIdRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnqueueBatchRequest {
     /// Jobs to enqueue together (1..=1000, required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Vec<EnqueueRequest>, min_items = 1, max_items = 1000))]
     pub jobs: Option<Vec<EnqueueRequest>>,
 }
 
@@ -340,8 +361,10 @@ pub struct NotifyReport {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdempotencyRequest {
     /// The effect's key, 1 to 255 characters (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 1, max_length = 255))]
     pub key: Option<String>,
     /// How long a mark is remembered (60..=30 days, default 7 days); `mark` only.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 60, maximum = 2592000))]
     pub ttl_seconds: Option<i64>,
 }
 

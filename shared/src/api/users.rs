@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateUserRequest {
     /// Login email (required).
-    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, format = Email, min_length = 3, max_length = 254))]
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, format = Email, max_length = 254, pattern = "^[^@\\s\\x00-\\x1f\\x7f]{1,64}@[^@\\s\\x00-\\x1f\\x7f.-](?:[^@\\s\\x00-\\x1f\\x7f.]*[^@\\s\\x00-\\x1f\\x7f.-])?(?:\\.[^@\\s\\x00-\\x1f\\x7f.-](?:[^@\\s\\x00-\\x1f\\x7f.]*[^@\\s\\x00-\\x1f\\x7f.-])?)+$"))]
     pub email: Option<String>,
     /// At least 8 characters (required).
     #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, min_length = 8, max_length = 256))]

@@ -99,6 +99,7 @@ pub struct WebhookEventDetail {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportWebhookEventRequest {
     /// `processed` or `failed` (required).
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, pattern = "^(processed|failed)$"))]
     pub state: Option<String>,
     /// Why it failed (with `failed` only).
     pub error: Option<String>,
