@@ -56,6 +56,23 @@ fn pushing_api(p: &Platform, recording: Arc<Recording>) -> Api {
     )
 }
 
+/// A platform with a platform admin signed in, and its core announcing to a recording port
+/// that leaves the media runner's queue to polling, as the edge's does.
+async fn pushing_platform_with_admin() -> (Platform, Session, Arc<Recording>, Api) {
+    let p = Platform::start_with(Options {
+        admin: Some((ADMIN.0.into(), ADMIN.1.into())),
+        ..Options::default()
+    })
+    .await;
+    let admin = Session::from_auth(p.login(ADMIN.0, ADMIN.1).await.assert_ok(200));
+    let recording = Arc::new(Recording {
+        polled: vec!["file_processing".into()],
+        ..Recording::default()
+    });
+    let api = pushing_api(&p, recording.clone());
+    (p, admin, recording, api)
+}
+
 async fn call(api: &Api, method: Method, path: &str, token: &str, body: Value) -> (u16, Value) {
     let mut req = ApiRequest::new(method, path);
     req.headers.insert(
@@ -257,17 +274,7 @@ async fn the_relay_re_announces_jobs_left_unclaimed_for_a_minute() {
 
 #[tokio::test]
 async fn polled_and_paused_queues_are_neither_announced_nor_relayed() {
-    let p = Platform::start_with(Options {
-        admin: Some((ADMIN.0.into(), ADMIN.1.into())),
-        ..Options::default()
-    })
-    .await;
-    let admin = Session::from_auth(p.login(ADMIN.0, ADMIN.1).await.assert_ok(200));
-    let recording = Arc::new(Recording {
-        polled: vec!["file_processing".into()],
-        ..Recording::default()
-    });
-    let api = pushing_api(&p, recording.clone());
+    let (p, admin, recording, api) = pushing_platform_with_admin().await;
     let service = p.service_token();
     let (status, body) = call(
         &api,
@@ -318,17 +325,7 @@ async fn polled_and_paused_queues_are_neither_announced_nor_relayed() {
 
 #[tokio::test]
 async fn resuming_a_queue_announces_its_waiting_jobs_at_once() {
-    let p = Platform::start_with(Options {
-        admin: Some((ADMIN.0.into(), ADMIN.1.into())),
-        ..Options::default()
-    })
-    .await;
-    let admin = Session::from_auth(p.login(ADMIN.0, ADMIN.1).await.assert_ok(200));
-    let recording = Arc::new(Recording {
-        polled: vec!["file_processing".into()],
-        ..Recording::default()
-    });
-    let api = pushing_api(&p, recording.clone());
+    let (p, admin, recording, api) = pushing_platform_with_admin().await;
     let service = p.service_token();
     for queue in ["email", "file_processing"] {
         let (status, _) = call(
