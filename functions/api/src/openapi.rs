@@ -41,6 +41,7 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<files::File>()
         .schema_from::<files::UpdateFileRequest>()
         .schema_from::<files::AddTagsRequest>()
+        .schema_from::<files::TagName>()
         .schema_from::<files::Tag>()
         .schema_from::<files::FileVersion>()
         .schema_from::<files::CreateShareRequest>()
@@ -197,7 +198,26 @@ pub fn document() -> OpenApi {
         .components(Some(components()))
         .build();
     doc.openapi = utoipa::openapi::OpenApiVersion::Version31;
+    restrict_job_types(&mut doc);
     doc
+}
+
+/// `job_type` of an enqueue must be a registered job type: the list lives in `shared::job`,
+/// which a derive attribute cannot name, so it is set here.
+fn restrict_job_types(doc: &mut OpenApi) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    if let Some(RefOr::T(Schema::Object(request))) = components.schemas.get_mut("EnqueueRequest")
+        && let Some(RefOr::T(Schema::Object(job_type))) = request.properties.get_mut("job_type")
+    {
+        job_type.enum_values = Some(
+            shared::job::JOB_TYPES
+                .iter()
+                .map(|t| serde_json::Value::from(*t))
+                .collect(),
+        );
+    }
 }
 
 fn success_response(def: &crate::routes::RouteDef) -> utoipa::openapi::Response {
@@ -554,6 +574,14 @@ fn method(m: &http::Method) -> HttpMethod {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_enqueue_names_only_registered_job_types() {
+        let doc = serde_json::to_value(document()).expect("document as JSON");
+        let listed =
+            &doc["components"]["schemas"]["EnqueueRequest"]["properties"]["job_type"]["enum"];
+        assert_eq!(listed, &serde_json::json!(shared::job::JOB_TYPES));
+    }
 
     #[test]
     fn every_schema_reference_resolves() {

@@ -56,6 +56,7 @@ pub struct UpdateFileRequest {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, min_length = 1, max_length = 255))]
     pub filename: Option<String>,
     /// New category.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[a-z0-9_-]{1,50}$"))]
     pub category: Option<String>,
     /// `private`, `account` or `public`.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^(private|account|public)$"))]
@@ -65,12 +66,22 @@ pub struct UpdateFileRequest {
     pub metadata: Option<serde_json::Value>,
 }
 
+/// A tag's name as the API takes it: 1 to 64 characters without control characters once
+/// trimmed (the API then lower-cases it). Only the OpenAPI document uses this type, for the
+/// items of tag lists.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[schema(
+    pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f](?:[^\\x00-\\x1f\\x7f]{0,62}[^\\s\\x00-\\x1f\\x7f])?\\s*$"
+)]
+pub struct TagName(pub String);
+
 /// `POST /api/v1/files/:id/tags`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddTagsRequest {
     /// Names; trimmed and lower-cased, 1 to 64 characters each.
-    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Vec<String>, min_items = 1, max_items = 50))]
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Vec<TagName>, min_items = 1, max_items = 50))]
     pub tags: Option<Vec<String>>,
 }
 
@@ -178,12 +189,13 @@ pub struct CreateUploadRequest {
     #[cfg_attr(feature = "openapi", schema(required = true, value_type = i64, minimum = 0))]
     pub file_size: Option<i64>,
     /// Category (else from the sniffed type).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^\\s*([a-z0-9_-]{1,50})?\\s*$"))]
     pub category: Option<String>,
     /// `private` (default), `account` or `public`.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^(private|account|public)$"))]
     pub visibility: Option<String>,
     /// Tag names.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>, max_items = 50))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<TagName>>, max_items = 50))]
     pub tags: Option<Vec<String>>,
     /// The uploader's metadata.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
