@@ -159,6 +159,8 @@ impl ApiRequest {
 
 /// 400 for text with a NUL character in it, naming where.
 fn nul_refused(place: &str) -> ApiError {
+    // The place may hold a client's key or parameter name: at most 120 characters of it.
+    let place: String = place.chars().take(120).collect();
     ApiError::bad_request(format!(
         "{place} contains a NUL character (U+0000), which no text field accepts"
     ))
@@ -364,6 +366,48 @@ fn json_response<T: Serialize>(status: StatusCode, body: &T) -> ApiResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message(e: ApiError) -> String {
+        e.message
+    }
+
+    #[test]
+    fn nul_in_the_path_or_a_query_value_or_name_is_refused() {
+        for url in [
+            "/api/v1/files/a%00b",
+            "/api/v1/files?q=a%00b",
+            "/api/v1/files?page=1&a%00=1",
+            "/api/v1/files?q=a%2500b&x=%00",
+        ] {
+            assert!(
+                ApiRequest::new(Method::GET, url).refuse_nul_text().is_err(),
+                "{url}"
+            );
+        }
+        for url in [
+            "/api/v1/files?q=a%2500b",
+            "/api/v1/files/x?q=caf%C3%A9",
+            "/health",
+        ] {
+            assert!(
+                ApiRequest::new(Method::GET, url).refuse_nul_text().is_ok(),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn nul_anywhere_in_a_json_body_is_refused_naming_where() {
+        let mut req = ApiRequest::new(Method::POST, "/x");
+        req.body = Bytes::from(r#"{"a":{"b":["ok","x\u0000y"]}}"#);
+        let err = req.json::<serde_json::Value>().expect_err("refused");
+        assert!(message(err).contains("`a.b[1]`"));
+        req.body = Bytes::from(r#"{"k\u0000":1}"#);
+        let err = req.json::<serde_json::Value>().expect_err("refused");
+        assert!(message(err).contains("k\\0"), "the key is shown escaped");
+        req.body = Bytes::from(r#"{"a":"no nul here \\u0000"}"#);
+        assert!(req.json::<serde_json::Value>().is_ok());
+    }
 
     fn post(body: &str) -> ApiRequest {
         let mut r = ApiRequest::new(Method::POST, "/x");
