@@ -8,7 +8,7 @@
 
 # Debian packages the test run uses, installed by one apt-get call (one `apt-get update`).
 pn__prefetch_apt() {
-  local want=() cmd pkg
+  local want=() cmd pkg pair
   for pair in curl:curl unzip:unzip redis-server:redis-server ffmpeg:ffmpeg \
     exiftool:libimage-exiftool-perl chromium:chromium npm:npm; do
     cmd=${pair%%:*} pkg=${pair#*:}

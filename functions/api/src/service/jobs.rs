@@ -148,9 +148,16 @@ pub async fn set_paused(ctx: &Ctx<'_>, name: &str, paused: bool) -> ApiResult<Qu
     }
     if !paused {
         // Push transports (Workers, Spin) deliver what waited at once, as polling consumers
-        // find it at once natively.
-        let announced = queue::push::announce_queue(ctx.api, name).await?;
-        tracing::info!(queue = name, announced, "queue resumed");
+        // find it at once natively. An announcement is a hint: if it fails, the queue is
+        // resumed all the same and the relay delivers within a minute or so.
+        match queue::push::announce_queue(ctx.api, name).await {
+            Ok(announced) => tracing::info!(queue = name, announced, "queue resumed"),
+            Err(e) => tracing::warn!(
+                queue = name,
+                error = %e,
+                "queue resumed; its waiting jobs are left to the relay"
+            ),
+        }
     }
     summaries(ctx)
         .await?
