@@ -14,18 +14,22 @@ fn main() {
     println!("cargo:rerun-if-changed={}", migrations_dir.display());
 
     let mut queries = String::new();
+    let mut all = String::from(
+        "/// Every named query as `(name, sql)`, for tools that check them all and for logs.\n\
+         pub const ALL: &[(&str, &str)] = &[\n",
+    );
     for path in sorted_sql_files(&sql_dir) {
         println!("cargo:rerun-if-changed={}", path.display());
         let text = fs::read_to_string(&path).expect("readable SQL file");
         for (name, sql) in named_queries(&text, &path) {
+            let constant = screaming_snake(&name);
             let _ = writeln!(queries, "/// `{name}` from `{}`.", file_name(&path));
-            let _ = writeln!(
-                queries,
-                "pub const {}: &str = {sql:?};",
-                screaming_snake(&name)
-            );
+            let _ = writeln!(queries, "pub const {constant}: &str = {sql:?};");
+            let _ = writeln!(all, "    ({name:?}, {constant}),");
         }
     }
+    all.push_str("];\n");
+    queries.push_str(&all);
     fs::write(Path::new(&out).join("queries.rs"), queries).expect("writable OUT_DIR");
 
     let mut migrations = String::from("&[\n");

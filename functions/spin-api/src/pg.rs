@@ -264,7 +264,13 @@ fn json(raw: &[u8]) -> Result<serde_json::Value, String> {
 }
 
 /// Classifies a Spin Postgres error like `functions/pg/src/error.rs` classifies a driver error.
+/// A failure to convert a value (a column type the host does not decode, or a parameter) is a
+/// decode error whatever variant carries it, and is looked for first: it never succeeds on a
+/// retry, so it must never read as "unavailable".
 pub fn classify(e: PgError) -> DbError {
+    if let Some(why) = conversion_failure(&e) {
+        return DbError::Decode(why);
+    }
     match e {
         PgError::ConnectionFailed(why) => DbError::Unavailable(why),
         PgError::BadParameter(why) => DbError::Query(format!("bad parameter: {why}")),
@@ -292,6 +298,30 @@ pub fn classify(e: PgError) -> DbError {
             }
         }
     }
+}
+
+/// The host's words for a value it could not convert (tokio-postgres' `FromSql` failure, seen
+/// as "error deserializing column 3: cannot convert between the Rust type
+/// Option<NaiveDateTime> and the Postgres type timestamptz"), in any variant.
+fn conversion_failure(e: &PgError) -> Option<String> {
+    let text = match e {
+        PgError::ValueConversionFailed(why) => return Some(why.clone()),
+        PgError::ConnectionFailed(why)
+        | PgError::BadParameter(why)
+        | PgError::Other(why)
+        | PgError::QueryFailed(QueryError::Text(why)) => why,
+        PgError::QueryFailed(QueryError::DbError(_)) => return None,
+    };
+    let lower = text.to_ascii_lowercase();
+    [
+        "error deserializing",
+        "cannot convert between",
+        "wrongtype",
+        "fromsql",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+    .then(|| text.clone())
 }
 
 /// Class 08 is connection exceptions; 57P0x are shutdowns; 53300 is too many connections.
@@ -325,13 +355,28 @@ fn quoted_constraint(message: &str) -> Option<String> {
 }
 
 fn run_query(conn: &dyn PgConn, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, DbError> {
-    let (sql, params) = bind(sql, params)?;
-    from_row_set(conn.query(&sql, &params).map_err(classify)?)
+    let (bound, values) = bind(sql, params)?;
+    let rows = conn
+        .query(&bound, &values)
+        .map_err(classify)
+        .and_then(from_row_set);
+    rows.inspect_err(|e| log_decode_failure(sql, e))
 }
 
 fn run_execute(conn: &dyn PgConn, sql: &str, params: &[SqlValue]) -> Result<u64, DbError> {
-    let (sql, params) = bind(sql, params)?;
-    conn.execute(&sql, &params).map_err(classify)
+    let (bound, values) = bind(sql, params)?;
+    conn.execute(&bound, &values)
+        .map_err(classify)
+        .inspect_err(|e| log_decode_failure(sql, e))
+}
+
+/// A row Spin's host could not decode (a column type outside what it converts) is a bug in the
+/// query, not an outage: it is logged with the named query it came from.
+fn log_decode_failure(sql: &str, e: &DbError) {
+    if let DbError::Decode(why) = e {
+        let query = powernode_api::store::sql::name_of(sql).unwrap_or("inline SQL");
+        tracing::error!(query, error = %why, "Spin's Postgres host could not decode the result");
+    }
 }
 
 /// Spin's host runs one statement per call (simple statements with several commands are not

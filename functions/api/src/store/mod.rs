@@ -22,6 +22,11 @@ use crate::ports::Conn;
 /// The generated named-query constants (see `build.rs`).
 pub mod sql {
     include!(concat!(env!("OUT_DIR"), "/queries.rs"));
+
+    /// The name of a named query, given its SQL (for logs); `None` for inline SQL.
+    pub fn name_of(sql: &str) -> Option<&'static str> {
+        ALL.iter().find(|(_, s)| *s == sql).map(|(name, _)| *name)
+    }
 }
 
 /// At most one row.
@@ -42,4 +47,17 @@ pub(crate) async fn query_one(
     query_opt(c, sql, params)
         .await?
         .ok_or_else(|| DbError::Query("expected one row, got none".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn named_queries_are_found_by_their_sql() {
+        assert_eq!(
+            super::sql::name_of(super::sql::JOBS_OVERDUE),
+            Some("JobsOverdue")
+        );
+        assert_eq!(super::sql::name_of("SELECT 1"), None);
+        assert!(super::sql::ALL.len() > 50, "every named query is listed");
+    }
 }

@@ -282,6 +282,35 @@ fn errors_are_classified_like_the_native_adapter() {
 }
 
 #[test]
+fn a_value_the_host_cannot_convert_is_a_decode_error_never_unavailable() {
+    // What a stock Spin's host said for a `timestamptz` column (issue 17), in every variant it
+    // could arrive in; and with outage-like words beside it.
+    let observed = "error deserializing column 3: cannot convert between the Rust type \
+                    Option<NaiveDateTime> and the Postgres type timestamptz";
+    for e in [
+        PgError::QueryFailed(QueryError::Text(observed.into())),
+        PgError::Other(observed.into()),
+        PgError::ConnectionFailed(format!("pool: {observed}")),
+        PgError::ValueConversionFailed(observed.into()),
+        PgError::Other(
+            "Error { kind: FromSql(3), cause: Some(WrongType { postgres: Timestamptz }) }".into(),
+        ),
+    ] {
+        let classified = classify(e);
+        assert!(
+            matches!(&classified, DbError::Decode(why) if why.contains("Timestamptz") || why.contains("timestamptz")),
+            "{classified:?}"
+        );
+        let api: powernode_api::error::ApiError = classified.into();
+        assert_eq!(
+            api.code,
+            shared::ErrorCode::Internal,
+            "an internal error, not 503"
+        );
+    }
+}
+
+#[test]
 fn scripts_split_on_top_level_semicolons_only() {
     let sql = "CREATE TABLE a (x text DEFAULT ';');\n-- a comment; with a semicolon\n\
                DO $$ BEGIN PERFORM 1; END $$;\n/* ; */ SELECT 1;\n  \n-- trailing comment\n";
