@@ -31,6 +31,9 @@ pub enum SqlValue {
     TextArray(Vec<String>),
     /// `uuid[]`.
     UuidArray(Vec<Uuid>),
+    /// pgvector's `vector`, as a parameter only: queries return distances, never vectors, so
+    /// that they cross Spin's interface (which has no vector type) the same way everywhere.
+    Vector(Vec<f32>),
 }
 
 macro_rules! into_sql_value {

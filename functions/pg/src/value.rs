@@ -45,6 +45,7 @@ impl ToSql for Param<'_> {
             SqlValue::Json(v) => encode(v, ty, out),
             SqlValue::TextArray(v) => encode(v, ty, out),
             SqlValue::UuidArray(v) => encode(v, ty, out),
+            SqlValue::Vector(v) => encode(&pgvector::Vector::from(v.clone()), ty, out),
         }
     }
 

@@ -52,6 +52,8 @@ fn cast_for(value: &SqlValue) -> Option<&'static str> {
         SqlValue::Timestamp(_) => Some("text::timestamptz"),
         // WIT has no uuid array; a text array cast on the server is exact.
         SqlValue::UuidArray(_) => Some("text[]::uuid[]"),
+        // Nor a vector: pgvector reads its text form (`[1,2.5]`) exactly.
+        SqlValue::Vector(_) => Some("text::vector"),
         _ => None,
     }
 }
@@ -76,7 +78,23 @@ pub fn to_parameter(value: &SqlValue) -> Result<ParameterValue, DbError> {
         SqlValue::UuidArray(a) => {
             ParameterValue::ArrayStr(a.iter().map(|u| Some(u.to_string())).collect())
         }
+        SqlValue::Vector(v) => ParameterValue::Str(vector_text(v)),
     })
+}
+
+/// pgvector's text form of `v`: `[1,2.5]`. Rust prints the shortest text that reads back as
+/// the same `f32`, so nothing is lost.
+fn vector_text(v: &[f32]) -> String {
+    let mut out = String::with_capacity(2 + v.len() * 10);
+    out.push('[');
+    for (i, x) in v.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&x.to_string());
+    }
+    out.push(']');
+    out
 }
 
 /// The statement and parameters to send for `sql` with `params`.
@@ -257,6 +275,40 @@ pub fn decode(value: DbValue, ty: Option<&DbDataType>) -> Result<SqlValue, Strin
         },
         other => return Err(format!("unsupported value {other:?}")),
     })
+}
+
+/// Whether a result column of the Postgres type named `type_name` (`pg_type.typname`: `int8`,
+/// `_text` for `text[]`) reaches the core on Spin. Two things must hold: Spin's host decodes it
+/// (`convert_entry` in Spin's `factor-outbound-pg`, or passes it raw as `Other`), and [`decode`]
+/// maps what arrives to a [`SqlValue`]. Change both together. The error says what to do instead.
+///
+/// `tests/queries_on_spin.rs` describes every named query against a real Postgres and fails on
+/// any column this refuses.
+pub fn column_type_on_spin(type_name: &str) -> Result<(), &'static str> {
+    match type_name {
+        "bool" | "bytea" | "float4" | "float8" | "int2" | "int4" | "int8" | "text" | "varchar"
+        | "bpchar" | "timestamp" | "uuid" | "jsonb" | "_text" | "_varchar" | "_bpchar" => Ok(()),
+        // Not decoded by the host: these arrive as raw bytes, whose binary format is their text.
+        "json" | "name" => Ok(()),
+        "timestamptz" => Err(
+            "Spin's host reads timestamptz as a zoneless NaiveDateTime, which tokio-postgres \
+             refuses, and fails the whole query: return `column AT TIME ZONE 'UTC'` (a UTC \
+             timestamp) instead",
+        ),
+        "date" | "time" | "numeric" | "int4range" | "int8range" | "numrange" | "_int4"
+        | "_int8" | "_numeric" | "interval" => Err(
+            "Spin's host decodes it, but the core has no value for it: cast it in the query \
+             (numeric to int8 or float8, an interval to seconds)",
+        ),
+        "vector" | "halfvec" | "sparsevec" => Err(
+            "vectors go into Postgres as text (`$n::vector`) and never come back out: return \
+             the distance or the score, not the vector",
+        ),
+        _ => Err(
+            "Spin's host passes this type as raw bytes the core does not read: cast it to \
+                  text or a type listed in `column_type_on_spin`",
+        ),
+    }
 }
 
 fn json(raw: &[u8]) -> Result<serde_json::Value, String> {

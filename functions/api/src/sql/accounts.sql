@@ -1,5 +1,5 @@
 -- name: AccountGet
-SELECT id, name, created_at FROM accounts WHERE id = $1
+SELECT id, name, created_at AT TIME ZONE 'UTC' AS created_at FROM accounts WHERE id = $1
 
 -- name: AccountInsert
 INSERT INTO accounts (id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)

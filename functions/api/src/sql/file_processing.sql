@@ -26,7 +26,8 @@ UPDATE files
  WHERE id = $1 AND upload_state = 'stored'
 
 -- name: FileProcessingJobLock
-SELECT id, job_type, status, attempts, result_data, error, created_at, completed_at
+SELECT id, job_type, status, attempts, result_data, error,
+       created_at AT TIME ZONE 'UTC' AS created_at, completed_at AT TIME ZONE 'UTC' AS completed_at
   FROM file_processing_jobs WHERE id = $1 AND file_id = $2
    FOR UPDATE
 
@@ -35,7 +36,8 @@ SELECT id, job_type, status, attempts, result_data, error, created_at, completed
 UPDATE file_processing_jobs
    SET status = $2, attempts = attempts + $3, result_data = $4, error = $5, completed_at = $6
  WHERE id = $1
-RETURNING id, job_type, status, attempts, result_data, error, created_at, completed_at
+RETURNING id, job_type, status, attempts, result_data, error,
+          created_at AT TIME ZONE 'UTC' AS created_at, completed_at AT TIME ZONE 'UTC' AS completed_at
 
 -- The file's status from the newest processing job of each type (a reprocess or new version
 -- queues a new set): all completed → completed; all pending → pending; any still pending or

@@ -17,13 +17,16 @@ RETURNING used_bytes
 
 -- name: StorageDefault
 SELECT id, account_id, name, provider_type, configuration, is_default, quota_bytes, used_bytes,
-       created_at, updated_at, health_ok, health_checked_at, health_error
+       created_at AT TIME ZONE 'UTC' AS created_at, updated_at AT TIME ZONE 'UTC' AS updated_at,
+       health_ok, health_checked_at AT TIME ZONE 'UTC' AS health_checked_at, health_error
   FROM storages WHERE account_id = $1 AND is_default
 
 -- name: FileGet
 SELECT f.id, f.account_id, f.storage_id, f.filename, f.content_type, f.file_size,
        f.checksum_sha256, f.category, f.visibility, f.version, f.processing_status, f.metadata,
-       f.thumbnails, f.poster_key, f.created_at, f.updated_at, f.deleted_at,
+       f.thumbnails, f.poster_key,
+       f.created_at AT TIME ZONE 'UTC' AS created_at, f.updated_at AT TIME ZONE 'UTC' AS updated_at,
+       f.deleted_at AT TIME ZONE 'UTC' AS deleted_at,
        coalesce((SELECT array_agg(t.name ORDER BY t.name)
                    FROM file_tags ft JOIN tags t ON t.id = ft.tag_id
                   WHERE ft.file_id = f.id), '{}') AS tags
@@ -35,7 +38,9 @@ SELECT f.id, f.account_id, f.storage_id, f.filename, f.content_type, f.file_size
 -- name: FileList
 SELECT f.id, f.account_id, f.storage_id, f.filename, f.content_type, f.file_size,
        f.checksum_sha256, f.category, f.visibility, f.version, f.processing_status, f.metadata,
-       f.thumbnails, f.poster_key, f.created_at, f.updated_at, f.deleted_at,
+       f.thumbnails, f.poster_key,
+       f.created_at AT TIME ZONE 'UTC' AS created_at, f.updated_at AT TIME ZONE 'UTC' AS updated_at,
+       f.deleted_at AT TIME ZONE 'UTC' AS deleted_at,
        coalesce((SELECT array_agg(t.name ORDER BY t.name)
                    FROM file_tags ft JOIN tags t ON t.id = ft.tag_id
                   WHERE ft.file_id = f.id), '{}') AS tags,
@@ -112,7 +117,8 @@ HAVING count(f.id) > 0
  ORDER BY t.name
 
 -- name: FileProcessingJobList
-SELECT id, job_type, status, attempts, result_data, error, created_at, completed_at
+SELECT id, job_type, status, attempts, result_data, error,
+       created_at AT TIME ZONE 'UTC' AS created_at, completed_at AT TIME ZONE 'UTC' AS completed_at
   FROM file_processing_jobs WHERE file_id = $1
  ORDER BY created_at, id
 
@@ -132,7 +138,8 @@ UPDATE files
  WHERE id = $1 AND account_id = $2
 
 -- name: FileVersionList
-SELECT version, file_size, checksum_sha256, change_description, created_by, created_at
+SELECT version, file_size, checksum_sha256, change_description, created_by,
+       created_at AT TIME ZONE 'UTC' AS created_at
   FROM file_versions WHERE file_id = $1
  ORDER BY version DESC
 
@@ -141,7 +148,9 @@ SELECT version, file_size, checksum_sha256, change_description, created_by, crea
 -- name: FileGetAny
 SELECT f.id, f.account_id, f.storage_id, f.filename, f.content_type, f.file_size,
        f.checksum_sha256, f.category, f.visibility, f.version, f.processing_status, f.metadata,
-       f.thumbnails, f.poster_key, f.created_at, f.updated_at, f.deleted_at,
+       f.thumbnails, f.poster_key,
+       f.created_at AT TIME ZONE 'UTC' AS created_at, f.updated_at AT TIME ZONE 'UTC' AS updated_at,
+       f.deleted_at AT TIME ZONE 'UTC' AS deleted_at,
        coalesce((SELECT array_agg(t.name ORDER BY t.name)
                    FROM file_tags ft JOIN tags t ON t.id = ft.tag_id
                   WHERE ft.file_id = f.id), '{}') AS tags
@@ -154,7 +163,7 @@ INSERT INTO file_shares (id, file_id, account_id, token_sha256, token, password_
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 
 -- name: ShareList
-SELECT id, token, expires_at, max_downloads, download_count, password_hash IS NOT NULL AS password_protected
+SELECT id, token, expires_at AT TIME ZONE 'UTC' AS expires_at, max_downloads, download_count, password_hash IS NOT NULL AS password_protected
   FROM file_shares WHERE file_id = $1 AND account_id = $2 AND revoked_at IS NULL
  ORDER BY created_at, id
 
@@ -163,7 +172,8 @@ UPDATE file_shares SET revoked_at = $3
  WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL
 
 -- name: ShareByToken
-SELECT s.id, s.file_id, s.password_hash, s.expires_at, s.max_downloads, s.download_count
+SELECT s.id, s.file_id, s.password_hash,
+       s.expires_at AT TIME ZONE 'UTC' AS expires_at, s.max_downloads, s.download_count
   FROM file_shares s
  WHERE s.token_sha256 = $1 AND s.revoked_at IS NULL
 

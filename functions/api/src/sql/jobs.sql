@@ -28,7 +28,8 @@ UPDATE jobs j
        lease_owner = $4::text, lease_expires_at = $5::timestamptz, updated_at = $2::timestamptz
   FROM next
  WHERE j.id = next.id
-RETURNING j.id, j.queue, j.job_type, j.args, j.attempts, j.max_attempts, j.lease_expires_at, j.account_id,
+RETURNING j.id, j.queue, j.job_type, j.args, j.attempts, j.max_attempts,
+          j.lease_expires_at AT TIME ZONE 'UTC' AS lease_expires_at, j.account_id,
           md5(j.args::text) AS args_hash
 
 -- name: JobClaimById
@@ -48,7 +49,8 @@ UPDATE jobs j
        lease_owner = $3::text, lease_expires_at = $4::timestamptz, updated_at = $2::timestamptz
   FROM next
  WHERE j.id = next.id
-RETURNING j.id, j.queue, j.job_type, j.args, j.attempts, j.max_attempts, j.lease_expires_at, j.account_id,
+RETURNING j.id, j.queue, j.job_type, j.args, j.attempts, j.max_attempts,
+          j.lease_expires_at AT TIME ZONE 'UTC' AS lease_expires_at, j.account_id,
           md5(j.args::text) AS args_hash
 
 -- name: JobComplete
@@ -59,7 +61,7 @@ UPDATE jobs j
   FROM (SELECT u.id, $3::jsonb -> (u.n::int - 1) AS result
           FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, n)) r
  WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $4::text
-RETURNING j.id, j.queue, j.job_type, j.attempts, j.account_id, COALESCE(j.attempted_at, $2::timestamptz) AS started_at,
+RETURNING j.id, j.queue, j.job_type, j.attempts, j.account_id, COALESCE(j.attempted_at, $2::timestamptz) AT TIME ZONE 'UTC' AS started_at,
           COALESCE(EXTRACT(EPOCH FROM ($2::timestamptz - j.attempted_at)), 0)::float8 AS run_seconds
 
 -- name: JobCountsByQueue
@@ -93,7 +95,7 @@ RETURNING id
 
 -- name: JobFailLock
 SELECT id, attempts, max_attempts, queue, job_type, account_id,
-       COALESCE(attempted_at, $3::timestamptz) AS started_at,
+       COALESCE(attempted_at, $3::timestamptz) AT TIME ZONE 'UTC' AS started_at,
        COALESCE(EXTRACT(EPOCH FROM ($3::timestamptz - attempted_at)), 0)::float8 AS run_seconds
   FROM jobs
  WHERE id = ANY($1::uuid[]) AND state = 'running' AND lease_owner = $2::text
@@ -119,8 +121,9 @@ SELECT id, request_hash
  LIMIT 1
 
 -- name: JobGet
-SELECT id, queue, job_type, args, state::text AS state, priority, attempts, max_attempts, run_at,
-       errors, result, created_at, finalized_at
+SELECT id, queue, job_type, args, state::text AS state, priority, attempts, max_attempts,
+       run_at AT TIME ZONE 'UTC' AS run_at, errors, result,
+       created_at AT TIME ZONE 'UTC' AS created_at, finalized_at AT TIME ZONE 'UTC' AS finalized_at
   FROM jobs
  WHERE id = $1::uuid AND ($2::uuid IS NULL OR account_id = $2::uuid)
 
@@ -143,7 +146,7 @@ WITH finished AS (
        AND j.finalized_at >= $2::timestamptz AND j.finalized_at < $3::timestamptz
        AND ($4::uuid IS NULL OR j.account_id = $4::uuid)
 )
-SELECT m.bucket AS minute,
+SELECT m.bucket AT TIME ZONE 'UTC' AS minute,
        count(*) FILTER (WHERE f.state = 'completed') AS completed,
        count(*) FILTER (WHERE f.state = 'dead') AS dead,
        (avg(EXTRACT(EPOCH FROM (f.attempted_at - f.run_at))) * 1000)::float8 AS wait_ms_avg,
@@ -180,8 +183,9 @@ SELECT 1
   LEFT JOIN LATERAL (SELECT pg_notify('powernode_jobs', inserted.queue) WHERE inserted.state = 'available') n ON true
 
 -- name: JobList
-SELECT id, queue, job_type, args, state::text AS state, priority, attempts, max_attempts, run_at,
-       errors, result, created_at, finalized_at
+SELECT id, queue, job_type, args, state::text AS state, priority, attempts, max_attempts,
+       run_at AT TIME ZONE 'UTC' AS run_at, errors, result,
+       created_at AT TIME ZONE 'UTC' AS created_at, finalized_at AT TIME ZONE 'UTC' AS finalized_at
   FROM jobs
  WHERE ($1::uuid IS NULL OR account_id = $1::uuid)
    AND ($2::text IS NULL OR queue = $2::text)
@@ -266,12 +270,12 @@ SELECT r.id, r.account_id, q.name, r.job_type, r.args, COALESCE(r.priority, q.pr
 RETURNING id
 
 -- name: JobNotifyQueues
-SELECT pg_notify('powernode_jobs', q) FROM unnest($1::text[]) AS q
+SELECT count(pg_notify('powernode_jobs', q)) AS notified FROM unnest($1::text[]) AS q
 
 -- name: JobsWaitingInQueue
 -- Queue $1's claimable jobs, due first (at most $2): what resuming the queue announces at once,
 -- since what was announced while it was paused found nothing to claim.
-SELECT j.id, j.queue, j.run_at
+SELECT j.id, j.queue, j.run_at AT TIME ZONE 'UTC' AS run_at
   FROM jobs j
  WHERE j.queue = $1::text AND j.state IN ('available', 'scheduled', 'retryable')
  ORDER BY j.run_at, j.id

@@ -14,14 +14,16 @@ WITH dead AS (
      ORDER BY finalized_at, id
      LIMIT $3
 )
-SELECT d.id AS job_id, d.account_id, d.queue, d.job_type, d.attempts, d.finalized_at,
+SELECT d.id AS job_id, d.account_id, d.queue, d.job_type, d.attempts,
+       d.finalized_at AT TIME ZONE 'UTC' AS finalized_at,
        d.last_error, u.id AS user_id, u.email, u.name
   FROM dead d
   JOIN users u ON u.account_id = d.account_id AND u.deactivated_at IS NULL
   JOIN user_roles ur ON ur.user_id = u.id
   JOIN roles r ON r.id = ur.role_id AND r.name = 'owner'
 UNION ALL
-SELECT d.id AS job_id, d.account_id, d.queue, d.job_type, d.attempts, d.finalized_at,
+SELECT d.id AS job_id, d.account_id, d.queue, d.job_type, d.attempts,
+       d.finalized_at AT TIME ZONE 'UTC' AS finalized_at,
        d.last_error, u.id AS user_id, u.email, u.name
   FROM dead d
   JOIN roles r ON r.name = 'platform_admin'

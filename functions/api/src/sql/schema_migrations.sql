@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 
 -- Held for the whole migrating transaction, so hosts starting together migrate one at a time.
 -- name: SchemaMigrationsLock
-SELECT pg_advisory_xact_lock(7035840371)
+SELECT true AS locked FROM pg_advisory_xact_lock(7035840371)
 
 -- name: SchemaMigrationGet
 SELECT checksum FROM schema_migrations WHERE version = $1

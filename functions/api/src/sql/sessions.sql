@@ -1,6 +1,7 @@
 -- name: RefreshTokenGetByHash
-SELECT t.id, t.session_id, t.expires_at, t.used_at, s.revoked_at, s.user_id,
-       u.account_id, u.deactivated_at
+SELECT t.id, t.session_id, t.expires_at AT TIME ZONE 'UTC' AS expires_at,
+       t.used_at AT TIME ZONE 'UTC' AS used_at, s.revoked_at AT TIME ZONE 'UTC' AS revoked_at,
+       s.user_id, u.account_id, u.deactivated_at AT TIME ZONE 'UTC' AS deactivated_at
   FROM refresh_tokens t
   JOIN sessions s ON s.id = t.session_id
   JOIN users u ON u.id = s.user_id

@@ -1,18 +1,21 @@
 -- name: StorageList
 SELECT id, account_id, name, provider_type, configuration, is_default, quota_bytes, used_bytes,
-       created_at, updated_at, health_ok, health_checked_at, health_error
+       created_at AT TIME ZONE 'UTC' AS created_at, updated_at AT TIME ZONE 'UTC' AS updated_at,
+       health_ok, health_checked_at AT TIME ZONE 'UTC' AS health_checked_at, health_error
   FROM storages WHERE account_id = $1
  ORDER BY created_at, id
 
 -- name: StorageGet
 SELECT id, account_id, name, provider_type, configuration, is_default, quota_bytes, used_bytes,
-       created_at, updated_at, health_ok, health_checked_at, health_error
+       created_at AT TIME ZONE 'UTC' AS created_at, updated_at AT TIME ZONE 'UTC' AS updated_at,
+       health_ok, health_checked_at AT TIME ZONE 'UTC' AS health_checked_at, health_error
   FROM storages WHERE id = $1 AND account_id = $2
 
 -- Locks the row for an update in the same transaction.
 -- name: StorageGetForUpdate
 SELECT id, account_id, name, provider_type, configuration, is_default, quota_bytes, used_bytes,
-       created_at, updated_at, health_ok, health_checked_at, health_error
+       created_at AT TIME ZONE 'UTC' AS created_at, updated_at AT TIME ZONE 'UTC' AS updated_at,
+       health_ok, health_checked_at AT TIME ZONE 'UTC' AS health_checked_at, health_error
   FROM storages WHERE id = $1 AND account_id = $2
    FOR UPDATE
 
@@ -40,7 +43,8 @@ DELETE FROM storages WHERE id = $1 AND account_id = $2
 -- Every account's storages, for the scheduled health checks and sweeps.
 -- name: StorageListAll
 SELECT id, account_id, name, provider_type, configuration, is_default, quota_bytes, used_bytes,
-       created_at, updated_at, health_ok, health_checked_at, health_error
+       created_at AT TIME ZONE 'UTC' AS created_at, updated_at AT TIME ZONE 'UTC' AS updated_at,
+       health_ok, health_checked_at AT TIME ZONE 'UTC' AS health_checked_at, health_error
   FROM storages
  ORDER BY created_at, id
 

@@ -5,7 +5,9 @@ SELECT count(*) AS total FROM users WHERE account_id = $1
 UPDATE users SET deactivated_at = $2, updated_at = $2 WHERE id = $1 AND deactivated_at IS NULL
 
 -- name: UserGetForLogin
-SELECT id, account_id, password_hash, deactivated_at FROM users WHERE email = $1
+SELECT id, account_id, password_hash,
+       deactivated_at AT TIME ZONE 'UTC' AS deactivated_at
+  FROM users WHERE email = $1
 
 -- name: UserIdByEmail
 SELECT id, account_id FROM users WHERE email = $1
@@ -15,11 +17,13 @@ INSERT INTO users (id, account_id, email, name, password_hash, created_at, updat
 VALUES ($1, $2, $3, $4, $5, $6, $6)
 
 -- name: UserProfileGet
-SELECT id, account_id, email, name, deactivated_at, created_at, roles, permissions
+SELECT id, account_id, email, name, deactivated_at AT TIME ZONE 'UTC' AS deactivated_at,
+       created_at AT TIME ZONE 'UTC' AS created_at, roles, permissions
   FROM user_profiles WHERE id = $1 AND account_id = $2
 
 -- name: UserProfileList
-SELECT id, account_id, email, name, deactivated_at, created_at, roles, permissions
+SELECT id, account_id, email, name, deactivated_at AT TIME ZONE 'UTC' AS deactivated_at,
+       created_at AT TIME ZONE 'UTC' AS created_at, roles, permissions
   FROM user_profiles WHERE account_id = $1
  ORDER BY created_at, id
  LIMIT $2 OFFSET $3

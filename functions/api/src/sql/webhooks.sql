@@ -2,12 +2,12 @@
 DELETE FROM webhook_endpoints WHERE id = $1 AND account_id = $2
 
 -- name: WebhookEndpointGet
-SELECT id, account_id, name, provider, secret_sealed, created_at
+SELECT id, account_id, name, provider, secret_sealed, created_at AT TIME ZONE 'UTC' AS created_at
   FROM webhook_endpoints WHERE id = $1 AND account_id = $2
 
 -- The receiver's look-up: the endpoint id in the URL is the only thing that names the account.
 -- name: WebhookEndpointGetAnyAccount
-SELECT id, account_id, name, provider, secret_sealed, created_at
+SELECT id, account_id, name, provider, secret_sealed, created_at AT TIME ZONE 'UTC' AS created_at
   FROM webhook_endpoints WHERE id = $1
 
 -- name: WebhookEndpointInsert
@@ -15,7 +15,7 @@ INSERT INTO webhook_endpoints (id, account_id, name, provider, secret_sealed, cr
 VALUES ($1, $2, $3, $4, $5, $6)
 
 -- name: WebhookEndpointList
-SELECT id, account_id, name, provider, secret_sealed, created_at
+SELECT id, account_id, name, provider, secret_sealed, created_at AT TIME ZONE 'UTC' AS created_at
   FROM webhook_endpoints WHERE account_id = $1
  ORDER BY created_at DESC, id DESC
  LIMIT $2 OFFSET $3
@@ -29,7 +29,8 @@ SELECT id FROM webhook_events WHERE endpoint_id = $1 AND delivery_id = $2
 -- $2 NULL: any account (the worker routes).
 -- name: WebhookEventGet
 SELECT e.id, e.endpoint_id, e.account_id, e.delivery_id, e.event_type, e.payload, e.state,
-       e.error, e.received_at, e.processed_at, w.provider
+       e.error, e.received_at AT TIME ZONE 'UTC' AS received_at,
+       e.processed_at AT TIME ZONE 'UTC' AS processed_at, w.provider
   FROM webhook_events e JOIN webhook_endpoints w ON w.id = e.endpoint_id
  WHERE e.id = $1 AND ($2::uuid IS NULL OR e.account_id = $2::uuid)
 
@@ -44,7 +45,8 @@ RETURNING id
 
 -- name: WebhookEventList
 SELECT e.id, e.endpoint_id, e.account_id, e.delivery_id, e.event_type, e.state, e.error,
-       e.received_at, e.processed_at
+       e.received_at AT TIME ZONE 'UTC' AS received_at,
+       e.processed_at AT TIME ZONE 'UTC' AS processed_at
   FROM webhook_events e
  WHERE e.account_id = $1
    AND ($2::uuid IS NULL OR e.endpoint_id = $2::uuid)
