@@ -4,8 +4,8 @@
 # spin.toml, export check against its triggers, size, and a real HTTP smoke test of the API's
 # no-Spin-imports variant under `wasmtime serve`.
 #
-# The Spin CLI cannot be installed on these machines (see TOOLING.md), so nothing here runs the
-# real component under Spin; what runs is said in README.md, section "Spin".
+# Running the components under a real Spin is scripts/lib/spin-up.sh's (when a Spin CLI is
+# installed; none can be from the registries these machines reach).
 #
 # Source it (after common.sh and services.sh) and call `pn_spin_checks`, or run it directly:
 #   bash scripts/lib/spin.sh build        # spin.toml's build command (API)
@@ -467,6 +467,8 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
   # shellcheck source=scripts/lib/services.sh
   source "$(dirname "${BASH_SOURCE[0]}")/services.sh"
+  # shellcheck source=scripts/lib/spin-up.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/spin-up.sh"
   cmd=${1:-checks}; shift || true
   "pn_spin_$cmd" "$@"
 fi

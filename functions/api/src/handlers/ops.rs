@@ -21,7 +21,7 @@ pub async fn ready(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
     let started = api.now();
     let db_ok = api
         .db()
-        .query("SELECT 1", &[])
+        .query(crate::store::sql::DATABASE_PING, &[])
         .await
         .map_err(|e| tracing::warn!(error = %e, "readiness: postgres"))
         .is_ok();

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 pub async fn run(api: &Api, report: &mut MaintenanceReport) -> ApiResult<()> {
     let mut down = Vec::new();
     let started = api.now();
-    match api.db().query("SELECT 1", &[]).await {
+    match api.db().query(crate::store::sql::DATABASE_PING, &[]).await {
         Ok(_) => report.add("postgres_ms", elapsed_ms(api, started)),
         Err(e) => {
             tracing::warn!(error = %e, "health check: postgres");

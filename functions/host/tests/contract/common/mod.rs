@@ -2,9 +2,9 @@
 //! `scripts/test` starts), its own Redis key prefix, and a real `powernode` host serving on a
 //! free port. Tests speak HTTP to it and look at the database directly to check state.
 //!
-//! With `POWERNODE_TEST_RUNTIME=cloudflare` the same tests speak HTTP to an API already
-//! running elsewhere (`POWERNODE_TEST_BASE_URL`: the Workers build in local workerd, started by
-//! `scripts/test`). That runtime has one database (its Hyperdrive binding) and one Redis
+//! With `POWERNODE_TEST_RUNTIME=cloudflare` (or `spin`) the same tests speak HTTP to an API
+//! already running elsewhere (`POWERNODE_TEST_BASE_URL`: the Workers build in local workerd, or
+//! the Spin components under `spin up`, started by `scripts/test`). That runtime has one database (its Hyperdrive binding) and one Redis
 //! prefix (`POWERNODE_TEST_REDIS_PREFIX`), so the tests share them: run with
 //! `--test-threads=1`; each `Platform::start` empties the data tables (keeping migrations and
 //! the seeded roles, permissions and queues) and the prefix's keys. A native `Api` over the
@@ -60,20 +60,20 @@ const DEFAULT_MAX_UPLOAD: u64 = 5 * 1024 * 1024 * 1024;
 pub enum Runtime {
     /// An in-process `powernode` host per test.
     Native,
-    /// An API already serving at this base URL (the Workers build in workerd).
+    /// An API already serving at this base URL (the Workers build in workerd, or Spin).
     External { base: String },
 }
 
 /// The runtime chosen by the environment.
 pub fn runtime() -> Runtime {
     match std::env::var("POWERNODE_TEST_RUNTIME").as_deref() {
-        Ok("cloudflare") => Runtime::External {
+        Ok("cloudflare" | "spin") => Runtime::External {
             base: required("POWERNODE_TEST_BASE_URL")
                 .trim_end_matches('/')
                 .to_string(),
         },
         Ok("native") | Err(_) => Runtime::Native,
-        Ok(other) => panic!("POWERNODE_TEST_RUNTIME={other}: expected native or cloudflare"),
+        Ok(other) => panic!("POWERNODE_TEST_RUNTIME={other}: expected native, cloudflare or spin"),
     }
 }
 
@@ -361,8 +361,25 @@ impl Platform {
     }
 
     /// Fires the runtime's cron once. Natively the host's scheduler checks every second by
-    /// itself; local workerd runs the consumer Worker's `scheduled` handler only on request.
+    /// itself; local workerd runs the consumer Worker's `scheduled` handler only on request
+    /// (`POWERNODE_TEST_CRON_URL`); on Spin `scripts/test` gives a command that runs the
+    /// consumer's cron export once (`POWERNODE_TEST_CRON_CMD`).
     pub async fn fire_cron(&self) {
+        if let Ok(cmd) = std::env::var("POWERNODE_TEST_CRON_CMD") {
+            let out = tokio::task::spawn_blocking(move || {
+                std::process::Command::new("bash")
+                    .args(["-c", &cmd])
+                    .output()
+            })
+            .await
+            .expect("the cron command's thread")
+            .expect("the cron command runs");
+            assert!(
+                out.status.success(),
+                "cron command: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         if let Ok(url) = std::env::var("POWERNODE_TEST_CRON_URL") {
             let r = self
                 .http

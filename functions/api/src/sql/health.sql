@@ -1,0 +1,3 @@
+-- name: DatabasePing
+-- Readiness and the service health task: a round trip, nothing read.
+SELECT 1 AS ok
