@@ -155,6 +155,49 @@ pn_spin_prepare_cron() {
   mkdir -p "$dir" && cp "$bare" "$dir/consumer-bare.wasm"
 }
 
+# What the contract tests skip on Spin, as `test-name-substring|why`: what the components do
+# not do yet (the API component has no storage provider: creating a storage answers 422 "this
+# runtime has no storage providers yet", an upload 503 "file storage is unavailable") and what
+# Spin cannot do by design (serve the web UI; delay a Redis message, so a retry waits for the
+# next cron sweep, README "Spin").
+PN_SPIN_SKIPS=(
+  "files::|no storage provider on Spin yet"
+  "file_direct_uploads::|no storage provider on Spin yet"
+  "file_processing::|no storage provider on Spin yet"
+  "file_providers::|no storage provider on Spin yet"
+  "file_records::|no storage provider on Spin yet"
+  "file_sharing::|no storage provider on Spin yet"
+  "file_versions::|no storage provider on Spin yet"
+  "media_processing::|no storage provider on Spin yet"
+  "storages::|no storage provider on Spin yet"
+  "backup::a_backup_restores|no storage provider on Spin yet (the backup is written to one)"
+  "backup::accounts_without_a_usable|no storage provider on Spin yet (the backup is written to one)"
+  "maintenance::abandoned_direct_uploads|no storage provider on Spin yet"
+  "maintenance::expired_shares|no storage provider on Spin yet"
+  "maintenance::orphaned_objects|no storage provider on Spin yet"
+  "maintenance::processing_left_open|no storage provider on Spin yet"
+  "maintenance::storage_health|no storage provider on Spin yet"
+  "maintenance::the_trash_is_emptied|no storage provider on Spin yet"
+  "notifications::a_bad_notify_email|no storage provider on Spin yet (it shares a file)"
+  "notifications::a_share_with_notify_email|no storage provider on Spin yet (it shares a file)"
+  "text_inputs::|no storage provider on Spin yet (the walk uploads a file)"
+  "web_ui::|Spin serves no web UI"
+  "job_delivery::a_failed_job_runs_again_only_after_its_backoff|Redis pub/sub cannot delay a message: a retry runs at the next cron sweep, 60 to 120 s after its backoff"
+)
+
+# pn_spin_wait_subscribed REDIS_URL [CHANNEL]: waits (30 s at most) until the consumer's Redis
+# trigger listens on the jobs channel: `spin up` serves HTTP before it subscribes, and an
+# announcement published before that is only picked up by the next cron sweep.
+pn_spin_wait_subscribed() {
+  local url=$1 channel=${2:-powernode:jobs} i n
+  for ((i = 0; i < 300; i++)); do
+    n=$(redis-cli -u "$url" --raw PUBSUB NUMSUB "$channel" 2>/dev/null | sed -n 2p)
+    [[ "${n:-0}" -ge 1 ]] && return 0
+    sleep 0.1
+  done
+  pn_spin_die "the consumer's Redis trigger did not subscribe to $channel within 30 s"
+}
+
 # pn_spin_contract_tests RUN_DIR CONTRACT_BIN ADMIN_DB_URL REDIS_URL POWERNODE_BIN: the contract
 # tests against the Spin components under `spin up`, as the workerd pass runs them against the
 # Workers: one database (migrated by the native binary) and one Redis prefix, shared by the
@@ -179,31 +222,43 @@ pn_spin_contract_tests() {
   pn_spin_manifest "$run/api.toml" api && pn_spin_manifest "$run/all.toml" all || return 1
   (
     export POWERNODE_TEST_RUNTIME=spin POWERNODE_TEST_DATABASE_URL="$db_url" POWERNODE_TEST_REDIS_PREFIX="pn:"
+    export POWERNODE_TEST_REDIS_URL="$redis"
     export POWERNODE_TEST_SKIP_LOG="$run/skipped.log" POWERNODE_TEST_RUNAWAY_DISABLE_SECONDS=2
     # Spin makes a component instance per request, so in-process metrics never add up.
     echo "metrics (every module): Spin instantiates the component per request; counters live per instance" \
       >>"$run/skipped.log"
+    # What the Spin components do not do yet, skipped by name (libtest matches substrings) and
+    # listed in the skip log: a new test that needs them fails here until it is added.
+    local skips=() entry
+    for entry in "${PN_SPIN_SKIPS[@]}"; do
+      skips+=(--skip "${entry%%|*}")
+      printf '%s: %s\n' "${entry%%|*}" "${entry#*|}" >>"$run/skipped.log"
+    done
     base=$(pn_spin_start "$run/api" "$run/api.toml" "$port" "$run/variables.env") || exit 1
     export POWERNODE_TEST_BASE_URL="$base"
     for path in "$PN_ROOT"/functions/host/tests/contract/*.rs; do
       module=$(basename "$path" .rs)
       [[ "$module" != main && "$consumer_modules" != *" $module "* ]] || continue
-      "$bin" "$module::" --test-threads=1 --skip metrics 2>&1 | tee -a "$run/test.log" >&2 || failed=1
+      "$bin" "$module::" --test-threads=1 --skip metrics "${skips[@]}" 2>&1 | tee -a "$run/test.log" >&2
+      ((PIPESTATUS[0] == 0)) || failed=1
     done
     pn_spin_stop "$run/api"
     base=$(pn_spin_start "$run/all" "$run/all.toml" "$port" "$run/variables.env") || exit 1
+    pn_spin_wait_subscribed "$redis" || exit 1
     export POWERNODE_TEST_CONSUMER_WORKER=1
     [[ "$PN_SPIN_CRON" != wasmtime ]] ||
       export POWERNODE_TEST_CRON_CMD="bash '$PN_ROOT/scripts/lib/spin.sh' cron_once '$run' '$run/variables.env'"
     for module in $consumer_modules; do
-      "$bin" "$module::" --test-threads=1 --skip metrics 2>&1 | tee -a "$run/test.log" >&2 || failed=1
+      "$bin" "$module::" --test-threads=1 --skip metrics "${skips[@]}" 2>&1 | tee -a "$run/test.log" >&2
+      ((PIPESTATUS[0] == 0)) || failed=1
     done
     pn_spin_stop "$run/all"
     exit "$failed"
   ) || failed=1
   "${PN_PG_BIN:+$PN_PG_BIN/}psql" -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS powernode_spin WITH (FORCE)" >&2 || true
-  # A skipped test reports "ok" to libtest, so skips (less the note above) come off the passes.
-  awk -v s="$(($(wc -l <"$run/skipped.log") - 1))" '/^test result:/ { p += $4; f += $6 }
+  # A skipped test reports "ok" to libtest, so skips (less the notes above) come off the passes;
+  # tests skipped with --skip never ran and are counted by the skip log's entries instead.
+  awk -v s="$(($(wc -l <"$run/skipped.log") - 1 - ${#PN_SPIN_SKIPS[@]}))" '/^test result:/ { p += $4; f += $6 }
     END { printf "%d passed, %d skipped, %d failed\n", p - s, s, f }' "$run/test.log" >"$run/summary"
   return "$failed"
 }

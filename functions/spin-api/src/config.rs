@@ -3,6 +3,7 @@
 //! Parsing takes a lookup function so it is tested natively; on Spin the lookup is
 //! `spin_sdk::variables::get`. Values never reach an error message or a log line, only names.
 
+use powernode_api::service::credentials::CredentialKey;
 use powernode_api::{ApiConfig, RunawayPolicy};
 
 /// The channel job announcements go to when `jobs_channel` is unset.
@@ -26,8 +27,7 @@ pub struct SpinSettings {
     pub jwt_secret: String,
     /// `worker_service_token`.
     pub worker_service_token: String,
-    /// `encryption_key`: the at-rest key. The API core does not use it yet; it is read so a
-    /// deployment missing it fails now rather than when the first encrypting route lands.
+    /// `encryption_key`: the at-rest key that seals webhook and storage secrets.
     pub encryption_key: String,
     /// `database_url`.
     pub database_url: String,
@@ -86,6 +86,8 @@ impl SpinSettings {
         );
         config.runaway = self.runaway;
         config.public_url = self.public_url.clone();
+        // Seals webhook and storage secrets, as POWERNODE_ENCRYPTION_KEY does natively.
+        config.encryption_key = Some(CredentialKey::from_secret(self.encryption_key.as_bytes()));
         config
     }
 }

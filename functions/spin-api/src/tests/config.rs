@@ -30,6 +30,20 @@ fn defaults_fill_the_optional_variables() {
 }
 
 #[test]
+fn the_encryption_key_seals_secrets_as_natively() {
+    use powernode_api::service::credentials::{CredentialKey, open, seal};
+    let s = SpinSettings::from_lookup(vars(&REQUIRED)).unwrap();
+    let key = s
+        .api_config()
+        .encryption_key
+        .expect("the key reaches the core");
+    let id = uuid::Uuid::nil();
+    let sealed = seal(&key, id, "secret", "whsec_1", [7; 12]);
+    let native = CredentialKey::from_secret(b"enc-key-value");
+    assert_eq!(open(&native, id, "secret", &sealed).unwrap(), "whsec_1");
+}
+
+#[test]
 fn optional_variables_override() {
     let mut pairs = REQUIRED.to_vec();
     pairs.extend([
