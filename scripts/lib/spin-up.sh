@@ -259,6 +259,8 @@ pn_spin_contract_tests() {
   # A skipped test reports "ok" to libtest, so skips (less the notes above) come off the passes;
   # tests skipped with --skip never ran and are counted by the skip log's entries instead.
   awk -v s="$(($(wc -l <"$run/skipped.log") - 1 - ${#PN_SPIN_SKIPS[@]}))" '/^test result:/ { p += $4; f += $6 }
-    END { printf "%d passed, %d skipped, %d failed\n", p - s, s, f }' "$run/test.log" >"$run/summary"
+    END { printf "%d passed, %d skipped, %d failed, and %d not run on Spin (see the skip log)\n", p - s, s, f, n }' \
+    n="$("$bin" --list 2>/dev/null | grep ': test$' | grep -cF -f <(printf '%s\n' "${PN_SPIN_SKIPS[@]%%|*}"))" \
+    "$run/test.log" >"$run/summary"
   return "$failed"
 }
