@@ -244,7 +244,7 @@ pn_spin_contract_tests() {
     done
     pn_spin_stop "$run/api"
     base=$(pn_spin_start "$run/all" "$run/all.toml" "$port" "$run/variables.env") || exit 1
-    pn_spin_wait_subscribed "$redis" || exit 1
+    pn_spin_wait_subscribed "$redis" || { pn_spin_stop "$run/all"; exit 1; }
     export POWERNODE_TEST_CONSUMER_WORKER=1
     [[ "$PN_SPIN_CRON" != wasmtime ]] ||
       export POWERNODE_TEST_CRON_CMD="bash '$PN_ROOT/scripts/lib/spin.sh' cron_once '$run' '$run/variables.env'"
@@ -256,8 +256,9 @@ pn_spin_contract_tests() {
     exit "$failed"
   ) || failed=1
   "${PN_PG_BIN:+$PN_PG_BIN/}psql" -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS powernode_spin WITH (FORCE)" >&2 || true
-  # A skipped test reports "ok" to libtest, so skips (less the notes above) come off the passes;
-  # tests skipped with --skip never ran and are counted by the skip log's entries instead.
+  # A test skipped inside (native_only) reports "ok" to libtest, so those skips (the log's lines
+  # less the notes above) come off the passes; the tests --skip kept from running are counted
+  # from the binary's own list.
   awk -v s="$(($(wc -l <"$run/skipped.log") - 1 - ${#PN_SPIN_SKIPS[@]}))" '/^test result:/ { p += $4; f += $6 }
     END { printf "%d passed, %d skipped, %d failed, and %d not run on Spin (see the skip log)\n", p - s, s, f, n }' \
     n="$("$bin" --list 2>/dev/null | grep ': test$' | grep -cF -f <(printf '%s\n' "${PN_SPIN_SKIPS[@]%%|*}"))" \
