@@ -163,7 +163,8 @@ INSERT INTO file_shares (id, file_id, account_id, token_sha256, token, password_
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 
 -- name: ShareList
-SELECT id, token, expires_at AT TIME ZONE 'UTC' AS expires_at, max_downloads, download_count, password_hash IS NOT NULL AS password_protected
+SELECT id, token, expires_at AT TIME ZONE 'UTC' AS expires_at, max_downloads, download_count,
+       password_hash IS NOT NULL AS password_protected
   FROM file_shares WHERE file_id = $1 AND account_id = $2 AND revoked_at IS NULL
  ORDER BY created_at, id
 
