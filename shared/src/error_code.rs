@@ -35,6 +35,12 @@ pub enum ErrorCode {
     Internal,
     /// A dependency is down; the response carries `Retry-After`.
     Unavailable,
+    /// An AI call would pass the account's monthly budget (no tokens were spent).
+    BudgetExceeded,
+    /// Every candidate AI provider failed; `details` lists each attempt.
+    UpstreamError,
+    /// The AI provider refused the request itself (with its message); not retried.
+    UpstreamRejected,
 }
 
 impl ErrorCode {
@@ -50,10 +56,12 @@ impl ErrorCode {
             Self::Gone => 410,
             Self::PayloadTooLarge => 413,
             Self::RangeNotSatisfiable => 416,
-            Self::ValidationFailed | Self::QuotaExceeded => 422,
+            Self::BudgetExceeded => 402,
+            Self::ValidationFailed | Self::QuotaExceeded | Self::UpstreamRejected => 422,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
+            Self::UpstreamError => 502,
         }
     }
 
@@ -74,6 +82,9 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
+            Self::BudgetExceeded => "budget_exceeded",
+            Self::UpstreamError => "upstream_error",
+            Self::UpstreamRejected => "upstream_rejected",
         }
     }
 }
@@ -92,10 +103,15 @@ mod tests {
             ErrorCode::RateLimited,
             ErrorCode::MethodNotAllowed,
             ErrorCode::RangeNotSatisfiable,
+            ErrorCode::BudgetExceeded,
+            ErrorCode::UpstreamError,
+            ErrorCode::UpstreamRejected,
         ] {
             let json = serde_json::to_value(code).expect("serializes");
             assert_eq!(json, serde_json::Value::String(code.as_str().into()));
         }
         assert_eq!(ErrorCode::QuotaExceeded.status(), 422);
+        assert_eq!(ErrorCode::BudgetExceeded.status(), 402);
+        assert_eq!(ErrorCode::UpstreamError.status(), 502);
     }
 }

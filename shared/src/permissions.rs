@@ -54,6 +54,9 @@ permissions! {
     WebhooksManage => "webhooks.manage", "Create and change webhook endpoints.";
     JobsRead => "jobs.read", "View the account's jobs.";
     JobsManage => "jobs.manage", "Retry, discard and enqueue the account's jobs.";
+    AiRead => "ai.read", "View AI providers, usage, knowledge bases, agents and runs.";
+    AiUse => "ai.use", "Call the LLM proxy, search knowledge and start agent runs.";
+    AiManage => "ai.manage", "Manage AI providers, API keys, the budget, knowledge bases and agents.";
     Admin => "admin.*", "Platform administration (every admin.* permission).";
 }
 
@@ -126,8 +129,8 @@ impl Role {
     pub fn description(self) -> &'static str {
         match self {
             Role::Owner => "Owns the account: every account permission.",
-            Role::Member => "Works with files.",
-            Role::Viewer => "Reads and downloads files.",
+            Role::Member => "Works with files and uses AI.",
+            Role::Viewer => "Reads and downloads files; views AI usage.",
             Role::PlatformAdmin => "Operates the platform.",
         }
     }
@@ -143,9 +146,16 @@ impl Role {
             Role::Member => Permission::ALL
                 .iter()
                 .copied()
-                .filter(|p| p.as_str().starts_with("files."))
+                .filter(|p| {
+                    p.as_str().starts_with("files.")
+                        || matches!(p, Permission::AiRead | Permission::AiUse)
+                })
                 .collect(),
-            Role::Viewer => vec![Permission::FilesRead, Permission::FilesDownload],
+            Role::Viewer => vec![
+                Permission::FilesRead,
+                Permission::FilesDownload,
+                Permission::AiRead,
+            ],
             Role::PlatformAdmin => vec![Permission::Admin],
         }
     }
@@ -162,12 +172,19 @@ mod tests {
         assert!(owner.contains(&Permission::JobsManage));
         assert!(!owner.contains(&Permission::Admin));
         let member = Role::Member.permissions();
-        assert_eq!(member.len(), 8, "all eight files.* permissions");
+        assert_eq!(member.len(), 10, "all eight files.*, ai.read and ai.use");
+        assert!(member.contains(&Permission::AiUse));
+        assert!(!member.contains(&Permission::AiManage));
         assert!(!member.contains(&Permission::UsersRead));
         assert_eq!(
             Role::Viewer.permissions(),
-            vec![Permission::FilesRead, Permission::FilesDownload]
+            vec![
+                Permission::FilesRead,
+                Permission::FilesDownload,
+                Permission::AiRead
+            ]
         );
+        assert!(owner.contains(&Permission::AiManage));
     }
 
     #[test]

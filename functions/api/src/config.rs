@@ -31,6 +31,13 @@ pub struct ApiConfig {
     /// links in emails. Configured rather than taken from a request's `Host`, which a client
     /// chooses (a forged one would put the attacker's link in a genuine email).
     pub public_url: String,
+    /// Whether AI providers (and storage endpoints) may live on loopback, private, link-local
+    /// or metadata addresses (`POWERNODE_ALLOW_PRIVATE_UPSTREAMS`). Off by default: a user who
+    /// saves such a URL would otherwise make the platform call into its own network.
+    pub allow_private_upstreams: bool,
+    /// The AI circuit breaker's first cool-down (`POWERNODE_AI_BREAKER_COOLDOWN_MS`, default
+    /// 30 000), doubling while probes fail.
+    pub ai_breaker_cooldown_ms: i64,
 }
 
 /// `public_url` when an adapter has nothing better: the address `./scripts/dev` serves on.
@@ -76,6 +83,8 @@ impl ApiConfig {
             runaway: RunawayPolicy::default(),
             encryption_key: None,
             public_url: DEFAULT_PUBLIC_URL.into(),
+            allow_private_upstreams: false,
+            ai_breaker_cooldown_ms: 30_000,
         }
     }
 }
@@ -103,6 +112,8 @@ impl std::fmt::Debug for ApiConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("runaway", &self.runaway)
             .field("public_url", &self.public_url)
+            .field("allow_private_upstreams", &self.allow_private_upstreams)
+            .field("ai_breaker_cooldown_ms", &self.ai_breaker_cooldown_ms)
             .finish()
     }
 }

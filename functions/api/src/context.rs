@@ -17,6 +17,13 @@ pub enum Principal {
     User(UserPrincipal),
     /// A consumer holding the service token.
     Service(ServiceClaims),
+    /// An account API key of the OpenAI-compatible surface.
+    ApiKey {
+        /// The key.
+        key_id: Uuid,
+        /// Its account.
+        account_id: Uuid,
+    },
 }
 
 /// A handler's context.

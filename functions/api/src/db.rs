@@ -106,6 +106,16 @@ from_sql_value!(
     Vec<Uuid> => SqlValue::UuidArray(a) => a.clone(),
 );
 
+/// `int4` columns (read widened, so narrowed back with a check).
+impl FromSqlValue for i32 {
+    fn from_sql_value(v: &SqlValue) -> Result<Self, String> {
+        match v {
+            SqlValue::Int(i) => i32::try_from(*i).map_err(|_| format!("{i} is out of i32 range")),
+            other => Err(format!("expected i32, found {other:?}")),
+        }
+    }
+}
+
 impl<T: FromSqlValue> FromSqlValue for Option<T> {
     fn from_sql_value(v: &SqlValue) -> Result<Self, String> {
         match v {

@@ -37,6 +37,7 @@ use crate::error::{ApiError, ApiResult};
 pub use crate::http::{ApiRequest, ApiResponse, ResponseBody};
 use crate::http::{Outcome, render_error, render_raw, render_success};
 use crate::metrics::Metrics;
+use crate::ports::outbound::Outbound;
 use crate::ports::storage::StorageProviders;
 use crate::ports::{Cache, Clock, Db, JobPush, JobSignal, PasswordHasher, Rng};
 use crate::routes::{Access, ROUTES, RouteDef};
@@ -61,6 +62,8 @@ pub struct Ports {
     pub job_push: Arc<dyn JobPush>,
     /// Builds object stores for storage rows (files).
     pub storage: Arc<dyn StorageProviders>,
+    /// Outbound HTTP (AI providers).
+    pub outbound: Arc<dyn Outbound>,
 }
 
 /// The API: construct once per process (or isolate), then `handle` every request.
@@ -215,7 +218,13 @@ impl Api {
             }
             Err(e) => {
                 log_error(&req, route, &e);
-                render_error(&e)
+                // The OpenAI-compatible surface answers in OpenAI's error shape, so its SDKs
+                // read the message.
+                if req.path.starts_with("/v1/") {
+                    handlers::openai_compat::render_error(&e)
+                } else {
+                    render_error(&e)
+                }
             }
         };
         let elapsed = (self.now() - started).num_microseconds().unwrap_or(0) as f64 / 1e6;
@@ -283,6 +292,13 @@ impl Api {
                 let claims = tokens::verify_service(token, &self.config.worker_service_token, now)
                     .map_err(|e| refused("service", e))?;
                 Ok(Principal::Service(claims))
+            }
+            Access::ApiKey => {
+                let token = req.bearer_token().ok_or_else(ApiError::unauthorized)?;
+                let (key_id, account_id) = service::ai::keys::authenticate(self, token)
+                    .await?
+                    .ok_or_else(|| ApiError::unauthorized_because("the API key is not valid"))?;
+                Ok(Principal::ApiKey { key_id, account_id })
             }
             Access::User(permission) => {
                 let token = req.bearer_token().ok_or_else(ApiError::unauthorized)?;

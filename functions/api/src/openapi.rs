@@ -22,7 +22,7 @@ pub fn schema_names() -> Vec<String> {
 }
 
 fn components() -> utoipa::openapi::Components {
-    use shared::api::{auth, files, jobs, ops, storages, users, webhooks};
+    use shared::api::{ai, auth, files, jobs, ops, storages, users, webhooks};
     ComponentsBuilder::new()
         .schema_from::<shared::ErrorBody>()
         .schema_from::<shared::FieldError>()
@@ -92,6 +92,27 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<webhooks::WebhookReceipt>()
         .schema_from::<ops::Health>()
         .schema_from::<ops::DependencyCheck>()
+        .schema_from::<ai::Provider>()
+        .schema_from::<ai::ProviderModel>()
+        .schema_from::<ai::ProviderHealth>()
+        .schema_from::<ai::ProviderTimeouts>()
+        .schema_from::<ai::ProviderRequest>()
+        .schema_from::<ai::ProviderTestResult>()
+        .schema_from::<ai::Routing>()
+        .schema_from::<ai::MemoryRequest>()
+        .schema_from::<ai::ChatRequest>()
+        .schema_from::<ai::TokenUsage>()
+        .schema_from::<ai::Attempt>()
+        .schema_from::<ai::ChatAnswer>()
+        .schema_from::<ai::EmbeddingsRequest>()
+        .schema_from::<ai::EmbeddingsAnswer>()
+        .schema_from::<ai::CreateApiKeyRequest>()
+        .schema_from::<ai::ApiKey>()
+        .schema_from::<ai::CreatedApiKey>()
+        .schema_from::<ai::BudgetRequest>()
+        .schema_from::<ai::Budget>()
+        .schema_from::<ai::UsageRow>()
+        .schema_from::<ai::LedgerRow>()
         .security_scheme(
             "bearer",
             SecurityScheme::Http(
@@ -183,6 +204,14 @@ pub fn document() -> OpenApi {
                 op = op
                     .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
                     .description(Some("Service token only (`WORKER_SERVICE_TOKEN`)."));
+            }
+            Access::ApiKey => {
+                op = op
+                    .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+                    .description(Some(
+                        "An account API key (`Bearer pn_...`). Bodies, streams and errors are \
+                         OpenAI's wire format, not the envelope.",
+                    ));
             }
         }
         paths = paths.path(

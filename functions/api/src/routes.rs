@@ -19,6 +19,8 @@ pub enum Access {
     User(Option<Permission>),
     /// A consumer with the service token only.
     Service,
+    /// An account API key (`pn_...`): the OpenAI-compatible surface.
+    ApiKey,
 }
 
 /// Names every route, so dispatch is an exhaustive `match`.
@@ -108,6 +110,25 @@ pub enum RouteId {
     WorkerFileProcessingJob,
     WorkerWebhookEventGet,
     WorkerWebhookEventReport,
+    AiProvidersList,
+    AiProvidersCreate,
+    AiProvidersUpdate,
+    AiProvidersDelete,
+    AiProvidersTest,
+    AiChat,
+    AiEmbeddings,
+    WorkerAiChat,
+    WorkerAiEmbeddings,
+    AiKeysCreate,
+    AiKeysList,
+    AiKeysDelete,
+    AiUsage,
+    AiRequests,
+    AiBudgetGet,
+    AiBudgetPut,
+    OpenAiChatCompletions,
+    OpenAiEmbeddings,
+    OpenAiModels,
 }
 
 /// One route.
@@ -190,7 +211,7 @@ impl RouteDef {
     }
 }
 
-use Access::{Public, Service, User};
+use Access::{ApiKey, Public, Service, User};
 use RouteId as R;
 
 /// Every route the API serves.
@@ -961,11 +982,189 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("worker")
     .request("ReportWebhookEventRequest")
     .responds(200, "WebhookEventDetail"),
+    route(
+        R::AiProvidersList,
+        Method::GET,
+        "/api/v1/ai/providers",
+        User(Some(Permission::AiRead)),
+        "The account's AI providers with live breaker state and latency",
+    )
+    .tag("ai")
+    .list_of("Provider"),
+    route(
+        R::AiProvidersCreate,
+        Method::POST,
+        "/api/v1/ai/providers",
+        User(Some(Permission::AiManage)),
+        "Add an AI provider (openai: any OpenAI-compatible server; anthropic: the Messages API); its key is write-only",
+    )
+    .tag("ai")
+    .request("ProviderRequest")
+    .responds(201, "Provider"),
+    route(
+        R::AiProvidersUpdate,
+        Method::PATCH,
+        "/api/v1/ai/providers/{id}",
+        User(Some(Permission::AiManage)),
+        "Change a provider (api_key: null removes the key)",
+    )
+    .tag("ai")
+    .request("ProviderRequest")
+    .responds(200, "Provider"),
+    route(
+        R::AiProvidersDelete,
+        Method::DELETE,
+        "/api/v1/ai/providers/{id}",
+        User(Some(Permission::AiManage)),
+        "Remove a provider (its ledger rows stay)",
+    )
+    .tag("ai")
+    .responds(200, "Provider"),
+    route(
+        R::AiProvidersTest,
+        Method::POST,
+        "/api/v1/ai/providers/{id}/test",
+        User(Some(Permission::AiManage)),
+        "One real minimal call per model",
+    )
+    .tag("ai")
+    .list_of("ProviderTestResult"),
+    route(
+        R::AiChat,
+        Method::POST,
+        "/api/v1/ai/chat",
+        User(Some(Permission::AiUse)),
+        "Call a chat model through the proxy (routing, failover, breakers, metering, budget); stream: true answers text/event-stream",
+    )
+    .tag("ai")
+    .request("ChatRequest")
+    .responds(200, "ChatAnswer"),
+    route(
+        R::AiEmbeddings,
+        Method::POST,
+        "/api/v1/ai/embeddings",
+        User(Some(Permission::AiUse)),
+        "Embed texts through the proxy",
+    )
+    .tag("ai")
+    .request("EmbeddingsRequest")
+    .responds(200, "EmbeddingsAnswer"),
+    route(
+        R::WorkerAiChat,
+        Method::POST,
+        "/api/v1/worker/ai/chat",
+        Service,
+        "The chat proxy for consumers (the body names account_id)",
+    )
+    .tag("worker")
+    .request("ChatRequest")
+    .responds(200, "ChatAnswer"),
+    route(
+        R::WorkerAiEmbeddings,
+        Method::POST,
+        "/api/v1/worker/ai/embeddings",
+        Service,
+        "The embeddings proxy for consumers (the body names account_id)",
+    )
+    .tag("worker")
+    .request("EmbeddingsRequest")
+    .responds(200, "EmbeddingsAnswer"),
+    route(
+        R::AiKeysCreate,
+        Method::POST,
+        "/api/v1/ai/keys",
+        User(Some(Permission::AiManage)),
+        "Create an API key for /v1 (shown once)",
+    )
+    .tag("ai")
+    .request("CreateApiKeyRequest")
+    .responds(201, "CreatedApiKey"),
+    route(
+        R::AiKeysList,
+        Method::GET,
+        "/api/v1/ai/keys",
+        User(Some(Permission::AiManage)),
+        "The account's API keys (never their secrets)",
+    )
+    .tag("ai")
+    .list_of("ApiKey"),
+    route(
+        R::AiKeysDelete,
+        Method::DELETE,
+        "/api/v1/ai/keys/{id}",
+        User(Some(Permission::AiManage)),
+        "Revoke an API key",
+    )
+    .tag("ai")
+    .responds(200, "ApiKey"),
+    route(
+        R::AiUsage,
+        Method::GET,
+        "/api/v1/ai/usage",
+        User(Some(Permission::AiRead)),
+        "Usage grouped by day, provider or model (from, to: dates or RFC 3339; default this month); totals in meta",
+    )
+    .tag("ai")
+    .list_of("UsageRow"),
+    route(
+        R::AiRequests,
+        Method::GET,
+        "/api/v1/ai/requests",
+        User(Some(Permission::AiRead)),
+        "The ledger, one row per attempt, newest first (filters: status, model)",
+    )
+    .tag("ai")
+    .list_of("LedgerRow"),
+    route(
+        R::AiBudgetGet,
+        Method::GET,
+        "/api/v1/ai/budget",
+        User(Some(Permission::AiRead)),
+        "The monthly budget, this month's spend and what calls in flight hold",
+    )
+    .tag("ai")
+    .responds(200, "Budget"),
+    route(
+        R::AiBudgetPut,
+        Method::PUT,
+        "/api/v1/ai/budget",
+        User(Some(Permission::AiManage)),
+        "Set the monthly budget in USD (null removes it)",
+    )
+    .tag("ai")
+    .request("BudgetRequest")
+    .responds(200, "Budget"),
+    route(
+        R::OpenAiChatCompletions,
+        Method::POST,
+        "/v1/chat/completions",
+        ApiKey,
+        "OpenAI-compatible chat completions (OpenAI's bodies, streams and errors; Bearer pn_...)",
+    )
+    .tag("openai"),
+    route(
+        R::OpenAiEmbeddings,
+        Method::POST,
+        "/v1/embeddings",
+        ApiKey,
+        "OpenAI-compatible embeddings",
+    )
+    .tag("openai"),
+    route(
+        R::OpenAiModels,
+        Method::GET,
+        "/v1/models",
+        ApiKey,
+        "OpenAI-compatible model list: the account's enabled models",
+    )
+    .tag("openai"),
 ];
 
 /// Runs the handler of `id`.
 pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
-    use handlers::{auth, files, jobs, ops, storages, users, webhooks, worker, worker_files};
+    use handlers::{
+        ai, auth, files, jobs, openai_compat, ops, storages, users, webhooks, worker, worker_files,
+    };
     match id {
         R::Health => ops::health(ctx).await,
         R::Ready => ops::ready(ctx).await,
@@ -1050,5 +1249,24 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::WorkerFileProcessingJob => worker_files::report(ctx).await,
         R::WorkerWebhookEventGet => webhooks::worker_get_event(ctx).await,
         R::WorkerWebhookEventReport => webhooks::worker_report_event(ctx).await,
+        R::AiProvidersList => ai::list_providers(ctx).await,
+        R::AiProvidersCreate => ai::create_provider(ctx).await,
+        R::AiProvidersUpdate => ai::update_provider(ctx).await,
+        R::AiProvidersDelete => ai::delete_provider(ctx).await,
+        R::AiProvidersTest => ai::test_provider(ctx).await,
+        R::AiChat => ai::chat(ctx).await,
+        R::AiEmbeddings => ai::embeddings(ctx).await,
+        R::WorkerAiChat => ai::chat(ctx).await,
+        R::WorkerAiEmbeddings => ai::embeddings(ctx).await,
+        R::AiKeysCreate => ai::create_key(ctx).await,
+        R::AiKeysList => ai::list_keys(ctx).await,
+        R::AiKeysDelete => ai::delete_key(ctx).await,
+        R::AiUsage => ai::usage(ctx).await,
+        R::AiRequests => ai::requests(ctx).await,
+        R::AiBudgetGet => ai::budget(ctx).await,
+        R::AiBudgetPut => ai::set_budget(ctx).await,
+        R::OpenAiChatCompletions => openai_compat::chat_completions(ctx).await,
+        R::OpenAiEmbeddings => openai_compat::embeddings(ctx).await,
+        R::OpenAiModels => openai_compat::models(ctx).await,
     }
 }

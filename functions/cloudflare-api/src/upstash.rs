@@ -272,6 +272,20 @@ impl<T: Transport> Cache for UpstashCache<T> {
             .map(|v| as_opt_string(v).map(Option::unwrap_or_default))
             .collect()
     }
+
+    async fn eval_ints(&self, script: &str, keys: &[String], args: &[String]) -> Result<Vec<i64>, CacheError> {
+        let mut command = cmd!("EVAL", script, keys.len());
+        command.extend(keys.iter().map(|k| self.key(k)));
+        command.extend(args.iter().cloned());
+        let result = self.command(command).await?;
+        match &result {
+            Value::Array(items) => items
+                .iter()
+                .map(|v| if v.is_null() { Ok(0) } else { as_i64(v) })
+                .collect(),
+            other => as_i64(other).map(|i| vec![i]),
+        }
+    }
 }
 }
 

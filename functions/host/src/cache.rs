@@ -186,5 +186,34 @@ impl Cache for RedisCache {
         let cmd = redis::cmd("LRANGE").arg(self.key(key)).arg(0).arg(limit - 1).to_owned();
         self.call(|mut c| async move { cmd.query_async(&mut c).await }).await
     }
+
+    async fn eval_ints(&self, script: &str, keys: &[String], args: &[String]) -> Result<Vec<i64>, CacheError> {
+        // EVALSHA first, EVAL on NOSCRIPT: the script's text crosses the wire once per server.
+        let script = redis::Script::new(script);
+        let mut invocation = script.prepare_invoke();
+        for key in keys {
+            invocation.key(self.key(key));
+        }
+        for arg in args {
+            invocation.arg(arg);
+        }
+        let reply: redis::Value = self
+            .call(|mut c| async move { invocation.invoke_async(&mut c).await })
+            .await?;
+        script_ints(reply)
+    }
 }
+}
+
+/// A script's integer or array of integers (nil elements read as 0).
+fn script_ints(reply: redis::Value) -> Result<Vec<i64>, CacheError> {
+    let one = |v: &redis::Value| match v {
+        redis::Value::Int(i) => Ok(*i),
+        redis::Value::Nil => Ok(0),
+        other => Err(CacheError::Protocol(format!("script answered {other:?}"))),
+    };
+    match &reply {
+        redis::Value::Array(items) => items.iter().map(one).collect(),
+        other => one(other).map(|i| vec![i]),
+    }
 }

@@ -42,6 +42,11 @@ pub struct HostConfig {
     pub web_dir: Option<PathBuf>,
     /// `POWERNODE_PUBLIC_URL`: the base of links in emails; default `http://{http_addr}`.
     pub public_url: Option<String>,
+    /// `POWERNODE_ALLOW_PRIVATE_UPSTREAMS` (default false; `./scripts/dev` sets true): AI
+    /// providers and storage endpoints may be loopback or private addresses.
+    pub allow_private_upstreams: bool,
+    /// `POWERNODE_AI_BREAKER_COOLDOWN_MS` (default 30 000): the AI breaker's first cool-down.
+    pub ai_breaker_cooldown_ms: i64,
 }
 
 /// The built-in consumers of `powernode serve`.
@@ -117,6 +122,9 @@ impl HostConfig {
                 var("POWERNODE_WEB_DIR").unwrap_or_else(|| "web/dist".into()),
             )),
             public_url: var("POWERNODE_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
+            allow_private_upstreams: var("POWERNODE_ALLOW_PRIVATE_UPSTREAMS")
+                .is_some_and(|v| v == "1" || v == "true"),
+            ai_breaker_cooldown_ms: number("POWERNODE_AI_BREAKER_COOLDOWN_MS", 30_000)?,
             http_addr,
             data_dir,
             database_url,

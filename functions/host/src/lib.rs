@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod config;
 pub mod logging;
+pub mod outbound;
 pub mod platform;
 pub mod restore;
 pub mod secrets;

@@ -32,6 +32,7 @@ use tokio::task::JoinHandle;
 
 use crate::cache::RedisCache;
 use crate::config::{ConsumerSettings, HostConfig};
+use crate::outbound::ReqwestOutbound;
 use crate::platform::{BlockingArgon2, OsRng, SystemClock};
 use crate::web::WebUi;
 
@@ -68,6 +69,10 @@ fn api_with(
         job_signal,
         job_push: Arc::new(NoJobPush),
         storage: Arc::new(NativeProviders::new(config.data_dir.join("files"))),
+        outbound: Arc::new(
+            ReqwestOutbound::new(config.allow_private_upstreams)
+                .context("building the outbound HTTP client")?,
+        ),
     };
     let mut api_config = ApiConfig::new(
         config.secrets.jwt_secret.clone().into_bytes(),
@@ -79,6 +84,8 @@ fn api_with(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", config.http_addr));
+    api_config.allow_private_upstreams = config.allow_private_upstreams;
+    api_config.ai_breaker_cooldown_ms = config.ai_breaker_cooldown_ms;
     api_config.encryption_key = Some(CredentialKey::from_secret(
         config.secrets.encryption_key.as_bytes(),
     ));
@@ -318,6 +325,9 @@ impl Cache for NoCache {
         Err(unconfigured())
     }
     async fn list(&self, _: &str, _: usize) -> Result<Vec<String>, CacheError> { Err(unconfigured()) }
+    async fn eval_ints(&self, _: &str, _: &[String], _: &[String]) -> Result<Vec<i64>, CacheError> {
+        Err(unconfigured())
+    }
 }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use powernode_api::error::ApiError;
 use powernode_api::http::render_error;
+use powernode_api::ports::outbound::NoOutbound;
 use powernode_api::ports::storage::NoStorage;
 use powernode_api::ports::{JobPush, NoJobSignal};
 use powernode_api::{Api, Ports};
@@ -69,6 +70,8 @@ fn common_ports(
         job_signal: Arc::new(NoJobSignal),
         job_push,
         storage: Arc::new(NoStorage),
+        // Spin's outbound HTTP (and its timers) are not wired yet: AI calls answer 503.
+        outbound: Arc::new(NoOutbound),
     }
 }
 

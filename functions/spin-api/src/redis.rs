@@ -316,7 +316,25 @@ impl<C: RedisConnector> Cache for SpinCache<C> {
         }
         decode_strings(self.run("LRANGE", &[self.key(key), int(0), usize_arg(limit - 1)])?)
     }
+
+    async fn eval_ints(&self, script: &str, keys: &[String], args: &[String]) -> Result<Vec<i64>, CacheError> {
+        let keys = keys.iter().map(|k| self.key(k)).collect();
+        let args = args.iter().map(|a| text(a)).collect();
+        decode_script_ints(self.eval(script, keys, args)?)
+    }
 }
+}
+
+/// A script's integers (Spin flattens an array reply; nil elements read as 0).
+pub fn decode_script_ints(reply: Vec<RedisResult>) -> Result<Vec<i64>, CacheError> {
+    reply
+        .iter()
+        .map(|r| match r {
+            RedisResult::Int64(i) => Ok(*i),
+            RedisResult::Nil => Ok(0),
+            _ => Err(unexpected("integers", &reply)),
+        })
+        .collect()
 }
 
 /// Spin's own connection, opened from the `redis_url` variable.

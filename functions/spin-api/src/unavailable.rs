@@ -54,5 +54,8 @@ impl Cache for NoCache {
         Err(cache())
     }
     async fn list(&self, _: &str, _: usize) -> Result<Vec<String>, CacheError> { Err(cache()) }
+    async fn eval_ints(&self, _: &str, _: &[String], _: &[String]) -> Result<Vec<i64>, CacheError> {
+        Err(cache())
+    }
 }
 }

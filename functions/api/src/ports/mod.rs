@@ -4,9 +4,10 @@
 //! wasm32 (Workers and Spin types are `!Send`); `maybe_async_trait!` below writes that once, and
 //! the `MaybeSend`/`MaybeSync` bounds follow the same rule for the trait objects themselves.
 //!
-//! Outbound HTTP and object storage join this list with the edge and files issues, together with
-//! their first implementations.
+//! Object storage (`storage`) and outbound HTTP (`outbound`, the AI providers) have their own
+//! modules.
 
+pub mod outbound;
 pub mod storage;
 
 use chrono::{DateTime, Utc};
@@ -108,6 +109,9 @@ pub trait Cache: MaybeSend + MaybeSync {
     async fn push_capped(&self, lists: &[(String, Vec<String>)], keep: usize) -> Result<(), CacheError>;
     /// Up to `limit` values of a list, newest first.
     async fn list(&self, key: &str, limit: usize) -> Result<Vec<String>, CacheError>;
+    /// Runs a Lua script atomically (`EVAL`): `keys` get the prefix, `args` do not. The script
+    /// must return an integer or an array of integers (a nil element reads as 0).
+    async fn eval_ints(&self, script: &str, keys: &[String], args: &[String]) -> Result<Vec<i64>, CacheError>;
 }
 }
 

@@ -1,6 +1,7 @@
 //! Business rules, free of HTTP types: handlers parse a request and call one function here.
 
 pub mod admin;
+pub mod ai;
 pub mod audit;
 pub mod auth;
 pub mod credentials;
@@ -13,6 +14,7 @@ pub mod restore;
 pub mod sessions;
 pub mod storages;
 pub mod throttle;
+pub mod upstream_address;
 pub mod users;
 pub mod validate;
 pub mod webhooks;

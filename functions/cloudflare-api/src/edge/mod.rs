@@ -2,6 +2,7 @@
 
 mod db;
 mod fetch;
+mod outbound;
 mod platform;
 mod queue_push;
 mod r2;
@@ -80,6 +81,12 @@ impl Settings {
         if let Some(url) = var("POWERNODE_PUBLIC_URL") {
             config.public_url = url.trim().trim_end_matches('/').to_string();
         }
+        config.allow_private_upstreams =
+            var("POWERNODE_ALLOW_PRIVATE_UPSTREAMS").is_some_and(|v| v == "1" || v == "true");
+        config.ai_breaker_cooldown_ms = number(
+            var("POWERNODE_AI_BREAKER_COOLDOWN_MS"),
+            config.ai_breaker_cooldown_ms,
+        );
         config.encryption_key = secret("POWERNODE_ENCRYPTION_KEY")
             .ok()
             .map(|k| CredentialKey::from_secret(k.as_bytes()));
@@ -163,6 +170,9 @@ async fn serve(req: Request, env: &Env, ctx: Context, settings: Settings) -> Api
         job_signal: Arc::new(NoJobSignal),
         job_push,
         storage: Arc::new(storage::EdgeProviders::new(env.clone())),
+        outbound: Arc::new(outbound::FetchOutbound {
+            allow_private: settings.config.allow_private_upstreams,
+        }),
     };
     let metrics = METRICS.get_or_init(Arc::default).clone();
     let api = Api::with_metrics(settings.config, ports, metrics);

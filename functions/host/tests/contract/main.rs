@@ -6,6 +6,7 @@
 
 mod common;
 
+mod ai;
 mod auth;
 mod backup;
 mod consumers;

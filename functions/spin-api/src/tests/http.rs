@@ -132,6 +132,7 @@ fn the_core_answers_mapped_requests_with_envelopes() {
             job_signal: Arc::new(NoJobSignal),
             job_push: Arc::new(NoJobPush),
             storage: Arc::new(NoStorage),
+            outbound: Arc::new(powernode_api::ports::outbound::NoOutbound),
         },
     );
     let run = |method: &str, path: &str| {

@@ -16,6 +16,7 @@ pub mod files;
 pub mod mail;
 pub mod media;
 pub mod providers;
+pub mod upstream;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,6 +37,10 @@ fn required(name: &str) -> String {
         panic!("{name} is not set: run the integration tests through ./scripts/test, which starts Postgres and Redis")
     })
 }
+
+/// The AI breaker's first cool-down under test (`scripts/test` gives workerd the same), so a
+/// test sees it half-open without waiting the production 30 s.
+pub const AI_BREAKER_COOLDOWN_MS: i64 = 1500;
 
 /// The native hosts' `POWERNODE_PUBLIC_URL`: the base of links in the emails they queue.
 pub const PUBLIC_URL: &str = "http://powernode.test";
@@ -165,6 +170,9 @@ pub struct Options {
     pub consumers: bool,
     /// A built web UI to serve at `/` (natively only: the Worker serves its assets itself).
     pub web_dir: Option<std::path::PathBuf>,
+    /// Refuse loopback and private AI upstreams (natively only: the test model servers and the
+    /// scripted upstream live on loopback, so every runtime under test allows them otherwise).
+    pub refuse_private_upstreams: bool,
 }
 
 impl Platform {
@@ -215,6 +223,8 @@ impl Platform {
             max_upload_bytes: options.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD),
             web_dir: options.web_dir,
             public_url: Some(PUBLIC_URL.into()),
+            allow_private_upstreams: !options.refuse_private_upstreams,
+            ai_breaker_cooldown_ms: AI_BREAKER_COOLDOWN_MS,
         };
         let running = powernode_host::start(config.clone())
             .await
@@ -272,6 +282,8 @@ impl Platform {
             max_upload_bytes: DEFAULT_MAX_UPLOAD,
             web_dir: None,
             public_url: Some(PUBLIC_URL.into()),
+            allow_private_upstreams: true,
+            ai_breaker_cooldown_ms: AI_BREAKER_COOLDOWN_MS,
         };
         let api = powernode_host::build_api(&config)
             .await
@@ -596,7 +608,8 @@ async fn reset_data(db: &tokio_postgres::Client) {
     db.batch_execute(
         "TRUNCATE jobs, audit_logs, refresh_tokens, sessions, user_roles, file_processing_jobs,
                   file_tags, tags, file_shares, file_versions, files, storages, webhook_events,
-                  webhook_endpoints, users, accounts;
+                  webhook_endpoints, ai_requests, ai_budgets, ai_api_keys, ai_model_prices,
+                  ai_providers, users, accounts;
          DELETE FROM queues
           WHERE name NOT IN ('default', 'file_processing', 'webhooks', 'maintenance', 'email');
          UPDATE queues SET paused_at = NULL WHERE paused_at IS NOT NULL;",

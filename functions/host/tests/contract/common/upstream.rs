@@ -1,0 +1,273 @@
+//! A scripted AI provider on loopback, speaking OpenAI's and Anthropic's real wire formats,
+//! for what the tiny real model cannot do (tool calls) and for faults. The model name picks
+//! the script:
+//! - `tools`: a tool call (`get_weather` with `{"city":"Paris"}`), streamed or whole;
+//! - `fail-500`: HTTP 500; `rate-429`: 429 with `Retry-After: 1`;
+//! - `hang`: accepts and never answers; `cut`: streams two chunks and closes without finishing;
+//! - `malformed`: 200 with a body that is not JSON;
+//! - `flaky`: fails while `fail` is set on the upstream, answers otherwise;
+//! - anything else: answers "scripted answer" with usage 11 in / 3 out.
+//!
+//! `POST /messages` answers the same scripts in Anthropic's format.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::post;
+use serde_json::{Value, json};
+
+#[derive(Default)]
+pub struct Script {
+    pub calls: AtomicUsize,
+    pub fail: AtomicBool,
+    /// The last request's headers and body, to check what the proxy sent.
+    pub last: std::sync::Mutex<Option<(HeaderMap, Value)>>,
+}
+
+pub struct Upstream {
+    pub base: String,
+    pub script: Arc<Script>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Upstream {
+    pub async fn start() -> Self {
+        let script = Arc::new(Script::default());
+        let app = Router::new()
+            .route("/chat/completions", post(openai))
+            .route("/messages", post(anthropic))
+            .with_state(script.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the scripted upstream");
+        let addr = listener.local_addr().expect("addr");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            base: format!("http://{addr}"),
+            script,
+            task,
+        }
+    }
+
+    pub fn calls(&self) -> usize {
+        self.script.calls.load(Ordering::SeqCst)
+    }
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("response")
+}
+
+fn sse(events: Vec<String>, finish: bool) -> Response {
+    let stream = async_stream(events, finish);
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(stream))
+        .expect("response")
+}
+
+fn async_stream(
+    events: Vec<String>,
+    finish: bool,
+) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures::stream::unfold(
+        (events.into_iter(), finish),
+        |(mut it, finish)| async move {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            match it.next() {
+                Some(e) => Some((Ok(Bytes::from(e)), (it, finish))),
+                None if finish => None,
+                // A cut: the connection breaks instead of ending cleanly.
+                None => Some((
+                    Err(std::io::Error::other("cut")),
+                    (Vec::new().into_iter(), true),
+                )),
+            }
+        },
+    )
+}
+
+/// What a fault script answers, if the model is one.
+async fn fault(script: &Script, model: &str) -> Option<Response> {
+    match model {
+        "fail-500" => Some(json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"error": {"message": "scripted failure", "type": "server_error"}}),
+        )),
+        "flaky" if script.fail.load(Ordering::SeqCst) => Some(json_response(
+            StatusCode::BAD_GATEWAY,
+            json!({"error": {"message": "flaky is down"}}),
+        )),
+        "rate-429" => Some(
+            Response::builder()
+                .status(StatusCode::TOO_MANY_REQUESTS)
+                .header("retry-after", "1")
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"error":{"message":"slow down"}}"#))
+                .expect("response"),
+        ),
+        "hang" => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            None
+        }
+        "malformed" => Some(
+            Response::builder()
+                .header("content-type", "application/json")
+                .body(Body::from("{this is not json"))
+                .expect("response"),
+        ),
+        "bad-request" => Some(json_response(
+            StatusCode::BAD_REQUEST,
+            json!({"error": {"message": "messages: too long for this model", "type": "invalid_request_error"}}),
+        )),
+        _ => None,
+    }
+}
+
+async fn openai(
+    State(script): State<Arc<Script>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Infallible> {
+    script.calls.fetch_add(1, Ordering::SeqCst);
+    let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    *script.last.lock().expect("lock") = Some((headers, req.clone()));
+    let model = req["model"].as_str().unwrap_or_default().to_string();
+    if let Some(r) = fault(&script, &model).await {
+        return Ok(r);
+    }
+    let stream = req["stream"] == true;
+    let chunk = |delta: Value, finish: Value| {
+        format!(
+            "data: {}\n\n",
+            json!({"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1, "model": model,
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+        )
+    };
+    let usage = json!({"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14});
+    if model == "tools" {
+        if stream {
+            return Ok(sse(
+                vec![
+                    chunk(
+                        json!({"role": "assistant", "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": ""}}]}),
+                        Value::Null,
+                    ),
+                    chunk(
+                        json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\":"}}]}),
+                        Value::Null,
+                    ),
+                    chunk(
+                        json!({"tool_calls": [{"index": 0, "function": {"arguments": "\"Paris\"}"}}]}),
+                        Value::Null,
+                    ),
+                    chunk(json!({}), json!("tool_calls")),
+                    format!("data: {}\n\n", json!({"choices": [], "usage": usage})),
+                    "data: [DONE]\n\n".into(),
+                ],
+                true,
+            ));
+        }
+        return Ok(json_response(
+            StatusCode::OK,
+            json!({"id": "chatcmpl-s", "object": "chat.completion", "model": model,
+                   "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
+                     "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}}],
+                   "usage": usage}),
+        ));
+    }
+    if stream {
+        let mut events = vec![
+            chunk(
+                json!({"role": "assistant", "content": "scripted "}),
+                Value::Null,
+            ),
+            chunk(json!({"content": "answer"}), Value::Null),
+        ];
+        let finish = model != "cut";
+        if finish {
+            events.push(chunk(json!({}), json!("stop")));
+            events.push(format!(
+                "data: {}\n\n",
+                json!({"choices": [], "usage": usage})
+            ));
+            events.push("data: [DONE]\n\n".into());
+        }
+        return Ok(sse(events, finish));
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        json!({"id": "chatcmpl-s", "object": "chat.completion", "model": model,
+               "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "scripted answer"}}],
+               "usage": usage}),
+    ))
+}
+
+async fn anthropic(
+    State(script): State<Arc<Script>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Infallible> {
+    script.calls.fetch_add(1, Ordering::SeqCst);
+    let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    *script.last.lock().expect("lock") = Some((headers, req.clone()));
+    let model = req["model"].as_str().unwrap_or_default().to_string();
+    if let Some(r) = fault(&script, &model).await {
+        return Ok(r);
+    }
+    let ev = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
+    let tools = model == "tools";
+    if req["stream"] == true {
+        let mut events = vec![ev(
+            "message_start",
+            json!({"type": "message_start", "message": {"id": "msg_1", "usage": {"input_tokens": 9, "cache_read_input_tokens": 2, "output_tokens": 1}}}),
+        )];
+        if tools {
+            events.push(ev("content_block_start", json!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}})));
+            events.push(ev("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": "{\"city\":"}})));
+            events.push(ev("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": "\"Paris\"}"}})));
+        } else {
+            events.push(ev("content_block_start", json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})));
+            events.push(ev("ping", json!({"type": "ping"})));
+            events.push(ev("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "scripted "}})));
+            events.push(ev("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "answer"}})));
+        }
+        events.push(ev(
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ));
+        events.push(ev("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": if tools {"tool_use"} else {"end_turn"}}, "usage": {"output_tokens": 3}})));
+        events.push(ev("message_stop", json!({"type": "message_stop"})));
+        return Ok(sse(events, true));
+    }
+    let content = if tools {
+        json!([{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}])
+    } else {
+        json!([{"type": "text", "text": "scripted answer"}])
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        json!({"id": "msg_1", "type": "message", "role": "assistant", "model": model, "content": content,
+               "stop_reason": if tools {"tool_use"} else {"end_turn"},
+               "usage": {"input_tokens": 9, "cache_read_input_tokens": 2, "output_tokens": 3}}),
+    ))
+}
