@@ -195,7 +195,10 @@ pn_cf_start_api() {
   (cd "$PN_ROOT" &&
     exec env CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE="$db" \
       setsid wrangler dev --local "${configs[@]}" --env-file "$dir/dev.vars" \
-      --var POWERNODE_DB_TLS:off --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
+      --var POWERNODE_DB_TLS:off \
+      --var "POWERNODE_ALLOW_PRIVATE_UPSTREAMS:${PN_CF_ALLOW_PRIVATE_UPSTREAMS:-true}" \
+      --var "POWERNODE_AI_BREAKER_COOLDOWN_MS:${PN_CF_AI_BREAKER_COOLDOWN_MS:-30000}" \
+      --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
       --persist-to "$dir/state" --show-interactive-dev-session=false --log-level warn \
       >"$dir/wrangler.log" 2>&1 </dev/null) &
   echo $! >"$dir/wrangler.pid"

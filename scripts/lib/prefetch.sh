@@ -25,6 +25,7 @@ pn_prefetch_tools() {
     pn_install_seaweedfs &&
     pn_install_azurite &&
     pn_install_aiosmtpd >/dev/null &&
+    pn_install_ai_models >/dev/null &&
     pn_install_schemathesis >/dev/null &&
     pn_spin_install_wasmtime &&
     pn_install_browser &&
