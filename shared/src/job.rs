@@ -97,6 +97,9 @@ pub const JOB_TYPES: &[&str] = &[
     // A received webhook event, queued with it on `webhooks` (`{"event_id"}`): processed
     // through the worker routes, its outcome recorded on the event.
     "webhooks.process",
+    // A diagnostic LLM call (`{"model", "prompt", "max_tokens"?}`) through the API's proxy for
+    // the job's account; the answer is the job's result.
+    "ai.chat",
     // A transactional email (`{"to", "subject", "text"}`, rendered by the API), queued on
     // `email` and sent over SMTP by the native consumer only (the edge has no TCP client).
     "notifications.email",

@@ -794,3 +794,84 @@ async fn the_openai_sdk_works_against_v1() {
             .is_some_and(|r| r.iter().all(|row| row["api_key_id"].is_string()))
     );
 }
+
+#[tokio::test]
+async fn an_ai_chat_job_answers_through_the_proxy_and_names_its_job_in_the_ledger() {
+    let p = Platform::start_with(Options {
+        consumers: true,
+        ..Options::default()
+    })
+    .await;
+    let owner = p.register("ai-job@example.com").await;
+    real_providers(&p, &owner).await;
+    let enqueue = |args: Value| {
+        let p = &p;
+        let token = owner.access.clone();
+        async move {
+            p.post(
+                "/api/v1/admin/jobs",
+                Some(&token),
+                json!({"job_type": "ai.chat", "args": args, "max_attempts": 1}),
+            )
+            .await
+            .assert_ok(201)["id"]
+                .as_str()
+                .expect("id")
+                .to_string()
+        }
+    };
+    let good =
+        enqueue(json!({"model": "smollm2", "prompt": "Name a colour.", "max_tokens": 8})).await;
+    let unknown = enqueue(json!({"model": "no-such-model", "prompt": "hi"})).await;
+    let wait = |id: String, want: &'static str| {
+        let p = &p;
+        let token = owner.access.clone();
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            loop {
+                let job = p
+                    .get(&format!("/api/v1/admin/jobs/{id}"), Some(&token))
+                    .await
+                    .assert_ok(200)
+                    .clone();
+                if job["state"] == want {
+                    return job;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "job {id} is {} not {want}",
+                    job["state"]
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let done = wait(good.clone(), "completed").await;
+    assert!(
+        !done["result"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .trim()
+            .is_empty(),
+        "{done}"
+    );
+    assert!(
+        done["result"]["usage"]["output_tokens"].as_i64() > Some(0),
+        "{done}"
+    );
+    let dead = wait(unknown, "dead").await;
+    assert!(
+        dead["errors"][0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no-such-model"),
+        "{dead}"
+    );
+    let rows = p
+        .get("/api/v1/ai/requests?model=smollm2", Some(&owner.access))
+        .await;
+    let row = &rows.assert_ok(200)[0];
+    assert_eq!(row["job_id"], good.as_str(), "{row}");
+    assert!(row["user_id"].is_null());
+    p.stop().await;
+}
