@@ -24,10 +24,12 @@ pn_install_browser() {
   PN_CHROMIUM=$(command -v chromium)
 }
 
-# pn_web_e2e BASE_URL OUT_DIR : the web UI's end-to-end flow in headless Chromium against a
-# running platform (web/e2e/flow.mjs), screenshots into OUT_DIR.
+# pn_web_e2e BASE_URL OUT_DIR [LLM_URL] : the web UI's end-to-end flow in headless Chromium
+# against a running platform (web/e2e/flow.mjs), screenshots into OUT_DIR. With LLM_URL (an
+# OpenAI-compatible server serving `smollm2`), the AI page's steps run too.
 pn_web_e2e() {
-  local samples="${POWERNODE_MEDIA_SAMPLES:-$PN_ROOT/media-runner/tests/media-samples}"
+  local samples="${POWERNODE_MEDIA_SAMPLES:-$PN_ROOT/media-runner/tests/media-samples}" llm=()
+  [[ -z "${3:-}" ]] || llm=(--llm "$3")
   mkdir -p "$2" &&
-    node "$PN_ROOT/web/e2e/flow.mjs" --base "$1" --out "$2" --samples "$samples"
+    node "$PN_ROOT/web/e2e/flow.mjs" --base "$1" --out "$2" --samples "$samples" "${llm[@]}"
 }

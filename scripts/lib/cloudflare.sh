@@ -196,7 +196,7 @@ pn_cf_start_api() {
     exec env CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE="$db" \
       setsid wrangler dev --local "${configs[@]}" --env-file "$dir/dev.vars" \
       --var POWERNODE_DB_TLS:off \
-      --var "POWERNODE_ALLOW_PRIVATE_UPSTREAMS:${PN_CF_ALLOW_PRIVATE_UPSTREAMS:-true}" \
+      --var "POWERNODE_ALLOW_PRIVATE_UPSTREAMS:${POWERNODE_ALLOW_PRIVATE_UPSTREAMS:-true}" \
       --var "POWERNODE_AI_BREAKER_COOLDOWN_MS:${PN_CF_AI_BREAKER_COOLDOWN_MS:-30000}" \
       --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
       --persist-to "$dir/state" --show-interactive-dev-session=false --log-level warn \

@@ -311,6 +311,45 @@ try {
   await page.getByRole("button", { name: "Replay" }).click();
   await expectNotice(page, /queued again/);
 
+  // AI: a provider (the local model ./scripts/dev serves), a playground answer that arrives
+  // token by token, then the usage chart and the ledger row of that call.
+  if (args.llm) {
+    step = "ai";
+    console.error(`[e2e] ${step}`);
+    await page.getByRole("link", { name: "AI", exact: true }).click();
+    await page.getByRole("heading", { name: "AI", exact: true }).waitFor();
+    await page.getByLabel("Name", { exact: true }).fill("local llama.cpp");
+    await page.getByLabel("Base URL").fill(args.llm);
+    await page.getByLabel("Model name").fill("smollm2");
+    await page.getByLabel("Input $/Mtok").fill("0.15");
+    await page.getByLabel("Output $/Mtok").fill("0.6");
+    await page.getByRole("button", { name: "Add provider" }).click();
+    await expectNotice(page, "Provider local llama.cpp added");
+    await page.locator('tr[data-provider="local llama.cpp"] .badge', { hasText: "closed" }).waitFor();
+    await page.getByLabel("Model to call").fill("smollm2");
+    await page.getByLabel("Prompt").fill("Write three sentences about the sea.");
+    await page.getByRole("button", { name: "Send" }).click();
+    // Sample the answer while it streams: it must be seen growing, not appear whole.
+    const lengths = new Set();
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const [text, summary] = await page.evaluate(() => [
+        document.querySelector("#pg-answer")?.textContent ?? "",
+        document.querySelector("#pg-summary")?.textContent ?? "",
+      ]);
+      if (text.length > 0 && summary === "streaming...") lengths.add(text.length);
+      if (/\d+ in, \d+ out/.test(summary)) break;
+      if (Date.now() > deadline) throw new Error(`the playground did not finish: "${summary}"`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    if (lengths.size < 2) throw new Error(`the answer did not stream (seen lengths: ${[...lengths].join(", ")})`);
+    await page.locator("#usage-by-model tr", { hasText: "smollm2" }).waitFor();
+    const points = await page.locator("#usage-charts polyline").first().getAttribute("points");
+    if (!points || !points.trim()) throw new Error("the usage chart has no line");
+    await page.locator("#ai-ledger tr", { hasText: "smollm2" }).first().waitFor();
+    await page_(page, "10-ai");
+  }
+
   // Signing out goes back to sign-in, and the token is gone.
   step = "sign out";
   console.error(`[e2e] ${step}`);

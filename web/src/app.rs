@@ -76,6 +76,7 @@ fn page(route: AppRoute, signed_in: bool) -> View {
         AppRoute::Storage => view! { pages::storage::StoragePage {} },
         AppRoute::Users => view! { pages::users::UsersPage {} },
         AppRoute::Webhooks => view! { pages::webhooks::WebhooksPage {} },
+        AppRoute::Ai => view! { pages::ai::AiPage {} },
         AppRoute::NotFound => view! { pages::not_found::NotFoundPage {} },
     }
 }

@@ -27,6 +27,9 @@ pub enum AppRoute {
     /// Webhook endpoints and received events.
     #[to("/webhooks")]
     Webhooks,
+    /// AI providers, playground, keys, budget, usage and ledger.
+    #[to("/ai")]
+    Ai,
     /// A share link's public page (no sign-in).
     #[to("/shared/<token>")]
     Shared {

@@ -179,6 +179,61 @@ pub async fn get_public_blob(
     Ok((blob, name))
 }
 
+/// `POST path` with a JSON body whose answer is a stream of server-sent events: `on_event`
+/// gets each event's name (`message` when unnamed) and data as they arrive. An error answer
+/// (before the stream starts) is the error it carries.
+pub async fn post_events(
+    path: &str,
+    body: &impl Serialize,
+    mut on_event: impl FnMut(&str, &str),
+) -> Result<(), ApiError> {
+    let json = serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))?;
+    let response = exchange("POST", path, &Body::Json(json)).await?;
+    if !response.ok() {
+        return Err(error_from(&response).await);
+    }
+    let stream = response
+        .body()
+        .ok_or_else(|| ApiError::Decode("no body".into()))?;
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| ApiError::Network)?;
+        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let value = js_sys::Reflect::get(&chunk, &JsValue::from_str("value"))
+            .map_err(|_| ApiError::Network)?;
+        pending.extend_from_slice(&js_sys::Uint8Array::new(&value).to_vec());
+        while let Some(end) = pending.windows(2).position(|w| w == b"\n\n") {
+            let block: Vec<u8> = pending.drain(..end + 2).collect();
+            let (name, data) = sse_event(&String::from_utf8_lossy(&block));
+            on_event(&name, &data);
+        }
+    }
+    Ok(())
+}
+
+/// The name and data of one event block.
+pub fn sse_event(block: &str) -> (String, String) {
+    let mut name = String::from("message");
+    let mut data = Vec::new();
+    for line in block.lines() {
+        if let Some(n) = line.strip_prefix("event:") {
+            name = n.trim().to_string();
+        } else if let Some(d) = line.strip_prefix("data:") {
+            data.push(d.strip_prefix(' ').unwrap_or(d));
+        }
+    }
+    (name, data.join("\n"))
+}
+
 /// A request, decoded as the success envelope or turned into the error it carries.
 async fn call<T: DeserializeOwned>(
     method: &str,

@@ -52,9 +52,10 @@ pub struct Series {
     pub peak_label: String,
 }
 
-/// A chart of `series` over the last hour; `title` names it for screen readers.
+/// A chart of `series` over `period` ("last hour", "this month"); `title` names it for screen
+/// readers.
 #[component(inline_props)]
-pub fn LineChart(title: String, series: ReadSignal<Vec<Series>>) -> View {
+pub fn LineChart(title: String, period: &'static str, series: ReadSignal<Vec<Series>>) -> View {
     const W: f64 = 300.0;
     const H: f64 = 80.0;
     let view_box = format!("0 0 {W} {H}");
@@ -79,7 +80,7 @@ pub fn LineChart(title: String, series: ReadSignal<Vec<Series>>) -> View {
                 )
             }
             figcaption {
-                (title) ", last hour: "
+                (title) ", " (period) ": "
                 Indexed(
                     list=series,
                     view=|s| {

@@ -23,6 +23,8 @@ pub enum Section {
     Users,
     /// Webhooks.
     Webhooks,
+    /// AI.
+    Ai,
     /// None of them.
     Other,
 }
@@ -58,6 +60,7 @@ pub fn Shell(section: Section, children: Children) -> View {
                     (if session.can(Permission::StorageRead) { link(Section::Storage, "/storage", "Storage") } else { view! {} })
                     (if session.can(Permission::UsersRead) { link(Section::Users, "/users", "Users") } else { view! {} })
                     (if session.can(Permission::WebhooksRead) { link(Section::Webhooks, "/webhooks", "Webhooks") } else { view! {} })
+                    (if session.can(Permission::AiRead) { link(Section::Ai, "/ai", "AI") } else { view! {} })
                 }
             }
             div(class="topbar-end") {

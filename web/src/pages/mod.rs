@@ -1,5 +1,6 @@
 //! One module per screen.
 
+pub mod ai;
 pub mod file_detail;
 pub mod files;
 pub mod login;

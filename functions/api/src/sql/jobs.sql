@@ -138,6 +138,8 @@ RETURNING id
 -- $3, both whole minutes, oldest first; no rows at all for an unknown queue. A job counts in the
 -- minute of its finalized_at. date_bin keeps the minutes aligned to $2 whatever the session's
 -- time zone; avg skips jobs never claimed (attempted_at NULL), so an empty minute averages NULL.
+-- The wait counts completed jobs only: failing a job moves its run_at (to its retry, or to when
+-- it died), so a dead job's run_at no longer says when it became due.
 WITH finished AS (
     SELECT date_bin(interval '1 minute', j.finalized_at, $2::timestamptz) AS bucket,
            j.state, j.run_at, j.attempted_at, j.finalized_at
@@ -149,7 +151,8 @@ WITH finished AS (
 SELECT m.bucket AT TIME ZONE 'UTC' AS minute,
        count(*) FILTER (WHERE f.state = 'completed') AS completed,
        count(*) FILTER (WHERE f.state = 'dead') AS dead,
-       (avg(EXTRACT(EPOCH FROM (f.attempted_at - f.run_at))) * 1000)::float8 AS wait_ms_avg,
+       (avg(EXTRACT(EPOCH FROM (f.attempted_at - f.run_at))) FILTER (WHERE f.state = 'completed')
+            * 1000)::float8 AS wait_ms_avg,
        (avg(EXTRACT(EPOCH FROM (f.finalized_at - f.attempted_at))) * 1000)::float8 AS run_ms_avg
   FROM queues q
  CROSS JOIN generate_series($2::timestamptz, $3::timestamptz - interval '1 minute', interval '1 minute') AS m(bucket)

@@ -79,7 +79,12 @@ async fn nul_in_any_text_input_is_refused_with_a_4xx_and_changes_nothing() {
             for (what, path, body) in cases {
                 let r = p.send(method.clone(), &path, Some(&token), body).await;
                 sent += 1;
-                let envelope = r.body["success"] == false && r.body["error"].is_string();
+                // The OpenAI-compatible surface answers in OpenAI's error shape instead.
+                let envelope = if template.starts_with("/v1/") {
+                    r.body["error"]["message"].is_string() && r.body["error"]["type"].is_string()
+                } else {
+                    r.body["success"] == false && r.body["error"].is_string()
+                };
                 if !(400..500).contains(&r.status) || !envelope {
                     failures.push(format!(
                         "{method} {template} with NUL in {what}: {} {}",

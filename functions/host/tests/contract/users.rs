@@ -14,7 +14,7 @@ async fn owner_adds_users_and_roles_bound_what_they_can_do() {
     let me = p.get("/api/v1/auth/me", Some(&viewer.access)).await;
     assert_eq!(
         me.assert_ok(200)["permissions"],
-        json!(["files.download", "files.read"])
+        json!(["ai.read", "files.download", "files.read"])
     );
     assert_eq!(
         viewer.account_id, owner.account_id,

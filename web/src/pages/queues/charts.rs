@@ -95,8 +95,8 @@ pub fn Charts(queues: Signal<Vec<QueueSummary>>, tick: Signal<u32>) -> View {
                         view! {
                             div(class="card chart-card") {
                                 h3 { (name) }
-                                LineChart(title=t1, series=throughput)
-                                LineChart(title=t2, series=latency)
+                                LineChart(title=t1, period="last hour", series=throughput)
+                                LineChart(title=t2, period="last hour", series=latency)
                             }
                         }
                     },
