@@ -20,6 +20,7 @@ use shared::retry_policy::is_api_error_status;
 use shared::tokens::{ServiceClaims, sign_service};
 use uuid::Uuid;
 
+#[cfg(not(target_arch = "wasm32"))]
 use crate::breaker::{AI_PROVIDER, CircuitBreaker};
 use crate::platform;
 use crate::transport::Transport;
@@ -28,6 +29,8 @@ use crate::transport::Transport;
 const TOKEN_TTL_SECONDS: i64 = 300;
 /// Time a plain call may take (ARCHITECTURE.md: the backend API breaker's call timeout).
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+/// Time an LLM proxy call may take (ARCHITECTURE.md: the AI breaker's call timeout).
+pub const AI_CALL_TIMEOUT: Duration = Duration::from_secs(600);
 /// Time a maintenance task may take: a sweep or a backup walks whole storages.
 pub const MAINTENANCE_TIMEOUT: Duration = Duration::from_secs(900);
 
@@ -78,7 +81,10 @@ pub struct BackendApiClient {
     service: String,
     token: Mutex<Option<(String, i64)>>,
     /// Guards the LLM proxy calls (600 s each): a proxy whose providers all fail opens it, so
-    /// jobs fail fast instead of each waiting out the timeout.
+    /// jobs fail fast instead of each waiting out the timeout. Native only: an edge consumer
+    /// lives for one delivery, so a breaker of its own would never see a second failure (the
+    /// proxy's shared breakers still guard the providers).
+    #[cfg(not(target_arch = "wasm32"))]
     ai_breaker: CircuitBreaker,
 }
 
@@ -113,6 +119,7 @@ impl BackendApiClient {
             secret: worker_service_token.to_vec(),
             service: service.to_string(),
             token: Mutex::new(None),
+            #[cfg(not(target_arch = "wasm32"))]
             ai_breaker: CircuitBreaker::new(AI_PROVIDER),
         }
     }
@@ -206,8 +213,7 @@ impl BackendApiClient {
             }
             req.metadata = Some(metadata);
         }
-        self.ai_breaker
-            .call(self.post("/api/v1/worker/ai/chat", &req, AI_PROVIDER.call_timeout))
+        self.through_ai_breaker(self.post("/api/v1/worker/ai/chat", &req, AI_CALL_TIMEOUT))
             .await
     }
 
@@ -218,18 +224,26 @@ impl BackendApiClient {
         account: Uuid,
     ) -> Result<EmbeddingsAnswer, ClientError> {
         req.account_id = Some(account);
-        self.ai_breaker
-            .call(self.post(
-                "/api/v1/worker/ai/embeddings",
-                &req,
-                AI_PROVIDER.call_timeout,
-            ))
+        self.through_ai_breaker(self.post("/api/v1/worker/ai/embeddings", &req, AI_CALL_TIMEOUT))
             .await
     }
 
-    /// The AI breaker's state (for logs and tests).
-    pub fn ai_breaker_state(&self) -> crate::breaker::BreakerState {
-        self.ai_breaker.state()
+    /// Natively, through the AI breaker.
+    #[cfg(not(target_arch = "wasm32"))]
+    async fn through_ai_breaker<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, ClientError>>,
+    ) -> Result<T, ClientError> {
+        self.ai_breaker.call(call).await
+    }
+
+    /// At the edge, directly (see `ai_breaker`).
+    #[cfg(target_arch = "wasm32")]
+    async fn through_ai_breaker<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, ClientError>>,
+    ) -> Result<T, ClientError> {
+        call.await
     }
 
     /// A webhook event with its payload and provider.

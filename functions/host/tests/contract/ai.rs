@@ -875,3 +875,127 @@ async fn an_ai_chat_job_answers_through_the_proxy_and_names_its_job_in_the_ledge
     assert!(row["user_id"].is_null());
     p.stop().await;
 }
+
+/// A second `powernode serve` process on the same database and Redis prefix as `p`.
+struct SecondProcess {
+    child: tokio::process::Child,
+    base: String,
+    _dir: crate::common::TempDir,
+}
+
+impl SecondProcess {
+    async fn start(p: &Platform) -> Self {
+        let c = p.host_config();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = crate::common::TempDir::new();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_powernode"))
+            .arg("serve")
+            .env("DATABASE_URL", &c.database_url)
+            .env("REDIS_URL", &c.redis_url)
+            .env("POWERNODE_REDIS_PREFIX", &c.redis_prefix)
+            .env("JWT_SECRET", &c.secrets.jwt_secret)
+            .env("WORKER_SERVICE_TOKEN", &c.secrets.worker_service_token)
+            .env("POWERNODE_ENCRYPTION_KEY", &c.secrets.encryption_key)
+            .env("POWERNODE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+            .env("POWERNODE_DATA_DIR", &dir.0)
+            .env("POWERNODE_CONSUMERS", "off")
+            .env("POWERNODE_WEB_DIR", dir.0.join("no-web"))
+            .env("POWERNODE_ALLOW_PRIVATE_UPSTREAMS", "true")
+            .env(
+                "POWERNODE_AI_BREAKER_COOLDOWN_MS",
+                crate::common::AI_BREAKER_COOLDOWN_MS.to_string(),
+            )
+            .env("POWERNODE_LOG_FORMAT", "json")
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true)
+            .spawn()
+            .expect("powernode serve starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..300 {
+            if http
+                .get(format!("{base}/health"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Self {
+                    child,
+                    base,
+                    _dir: dir,
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the second powernode did not start");
+    }
+
+    async fn chat(&self, token: &str, body: &Value) -> (u16, Value) {
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/ai/chat", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("sent");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn two_api_processes_share_one_breaker() {
+    if native_only("a second powernode process is started natively") {
+        return;
+    }
+    let p = Platform::start().await;
+    let owner = p.register("ai-two@example.com").await;
+    let up = Upstream::start().await;
+    add_provider(&p, &owner, json!({"name": "flaky", "kind": "openai", "base_url": up.base, "models": [model("flaky", "chat")]})).await;
+    let mut second = SecondProcess::start(&p).await;
+    let body = json!({"model": "flaky", "messages": [{"role": "user", "content": "hi"}]});
+    up.script
+        .fail
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    // Five failures in a row, split between the two processes, open the one breaker.
+    for i in 0..5 {
+        if i % 2 == 0 {
+            p.post("/api/v1/ai/chat", Some(&owner.access), body.clone())
+                .await
+                .assert_error(502, "upstream_error");
+        } else {
+            let (status, _) = second.chat(&owner.access, &body).await;
+            assert_eq!(status, 502);
+        }
+    }
+    let calls = up.calls();
+    let (status, answer) = second.chat(&owner.access, &body).await;
+    assert_eq!(status, 503, "{answer}");
+    p.post("/api/v1/ai/chat", Some(&owner.access), body.clone())
+        .await
+        .assert_error(503, "unavailable");
+    assert_eq!(
+        up.calls(),
+        calls,
+        "an open breaker calls nobody, in either process"
+    );
+    // The probe goes through the second process and closes the breaker for the first.
+    up.script
+        .fail
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_millis(
+        crate::common::AI_BREAKER_COOLDOWN_MS as u64 + 200,
+    ))
+    .await;
+    let (status, answer) = second.chat(&owner.access, &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let list = p.get("/api/v1/ai/providers", Some(&owner.access)).await;
+    assert_eq!(list.assert_ok(200)[0]["health"]["state"], "closed");
+    p.post("/api/v1/ai/chat", Some(&owner.access), body)
+        .await
+        .assert_ok(200);
+    let _ = second.child.kill().await;
+}

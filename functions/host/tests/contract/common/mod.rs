@@ -346,6 +346,12 @@ impl Platform {
         Some(all.into_iter().filter(|p| p.contains(needle)).collect())
     }
 
+    /// The native host's configuration (its database, Redis prefix and secrets), to start
+    /// another `powernode` process beside it.
+    pub fn host_config(&self) -> &HostConfig {
+        &self.config
+    }
+
     /// The host's data dir (natively, where its local storage keeps objects).
     pub fn data_dir(&self) -> &std::path::Path {
         &self._data_dir.0
