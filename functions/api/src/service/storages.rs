@@ -68,7 +68,11 @@ pub async fn create(ctx: &Ctx<'_>, req: CreateStorageRequest) -> ApiResult<Stora
             None
         }
     };
-    let configuration = check_configuration(&mut checks, req.configuration);
+    let configuration = check_configuration(
+        &mut checks,
+        req.configuration,
+        api.config().allow_private_upstreams,
+    );
     check_quota(&mut checks, req.quota_bytes);
     checks.finish()?;
     let (Some(name), Some(provider_type), Some(configuration)) =
@@ -120,9 +124,10 @@ pub async fn update(ctx: &Ctx<'_>, id: Uuid, req: UpdateStorageRequest) -> ApiRe
     let api = ctx.api;
     let mut checks = Checks::new();
     let name = check_name(&mut checks, req.name.as_deref(), false);
+    let allow_private = api.config().allow_private_upstreams;
     let configuration = req
         .configuration
-        .map(|c| check_configuration(&mut checks, Some(c)));
+        .map(|c| check_configuration(&mut checks, Some(c), allow_private));
     if let Some(Some(q)) = req.quota_bytes {
         check_quota(&mut checks, Some(q));
     }
@@ -318,9 +323,24 @@ fn check_name(checks: &mut Checks, name: Option<&str>, required: bool) -> Option
     }
 }
 
-fn check_configuration(checks: &mut Checks, value: Option<Value>) -> Option<Map<String, Value>> {
+/// An object; its `endpoint` (S3-compatible and Azure providers), when given, must be a
+/// public address unless private upstreams are allowed, as AI providers' URLs must.
+fn check_configuration(
+    checks: &mut Checks,
+    value: Option<Value>,
+    allow_private: bool,
+) -> Option<Map<String, Value>> {
     match value.unwrap_or_else(|| Value::Object(Map::new())) {
-        Value::Object(map) => Some(map),
+        Value::Object(map) => {
+            if let Some(Value::String(endpoint)) = map.get("endpoint")
+                && !endpoint.trim().is_empty()
+                && let Err(why) =
+                    crate::service::upstream_address::check_base_url(endpoint, allow_private)
+            {
+                checks.fail("configuration.endpoint", why);
+            }
+            Some(map)
+        }
         _ => {
             checks.fail("configuration", "must be an object");
             None

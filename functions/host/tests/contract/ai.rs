@@ -264,6 +264,20 @@ async fn private_upstreams_are_refused_unless_allowed() {
         );
     }
     add_provider(&p, &owner, json!({"name": "public", "kind": "openai", "base_url": "https://api.openai.com/v1", "models": [model("a", "chat")]})).await;
+    // Storage endpoints obey the same rule.
+    let r = p
+        .post("/api/v1/storages", Some(&owner.access), json!({"name": "inward", "provider_type": "s3",
+            "configuration": {"bucket": "b", "region": "us-east-1", "endpoint": "http://169.254.169.254/",
+                              "access_key_id": "a", "secret_access_key": "b"}}))
+        .await;
+    r.assert_error(422, "validation_failed");
+    assert!(
+        r.detail_fields()
+            .contains(&"configuration.endpoint".to_string()),
+        "{}",
+        r.text
+    );
+    assert_eq!(p.count("SELECT count(*) FROM storages", &[]).await, 0);
 }
 
 #[tokio::test]
