@@ -104,7 +104,15 @@ pn_cf_install_tools() {
 # hashing speed against the release profile). --no-opt: measured here, wasm-opt (npm
 # binaryen@132) saved under 1% of the gzip with the names kept and made it 3% bigger without
 # them (BENCHMARKS.md), for 2-4 more minutes per build.
+# The same crate with the `ai-worker` feature is the AI Worker (wrangler.ai.toml), built first
+# and moved to functions/cloudflare-api/build-ai (worker-build always writes build/).
 pn_cf_build_api() {
+  pn_step "worker-build --profile edge --features ai-worker (the AI Worker)"
+  (cd "$PN_CF_DIR" && worker-build --no-opt --profile edge --features ai-worker >&2) &&
+    [[ -s "$PN_CF_DIR/build/worker/shim.mjs" && -s "$PN_CF_DIR/build/index_bg.wasm" ]] ||
+    { pn_die "the AI Worker build produced no bundle"; return 1; }
+  rm -rf "$PN_CF_DIR/build-ai" && mv "$PN_CF_DIR/build" "$PN_CF_DIR/build-ai" &&
+    pn__cf_shorten_names "$PN_CF_DIR/build-ai/index_bg.wasm" || return 1
   pn_step "worker-build --profile edge (functions/cloudflare-api)"
   (cd "$PN_CF_DIR" && worker-build --no-opt --profile edge >&2) &&
     [[ -s "$PN_CF_DIR/build/worker/shim.mjs" && -s "$PN_CF_DIR/build/index_bg.wasm" ]] ||
@@ -134,6 +142,24 @@ pn__cf_shorten_names() {
 # committed wrangler.consumer.toml with an absolute `main`) and its .dev.vars beside it:
 # wrangler reads a secondary Worker's secrets only from there, and its vars only from its own
 # config (`--var` reaches the first Worker alone).
+# pn__cf_ai_config DIR ENV_FILE UPSTASH_URL UPSTASH_TOKEN : writes DIR/ai/wrangler.toml (the
+# committed wrangler.ai.toml with an absolute `main` and local dev's vars: plain loopback
+# Postgres, POWERNODE_ALLOW_PRIVATE_UPSTREAMS (default true, for local model servers) and
+# PN_CF_AI_BREAKER_COOLDOWN_MS) and its .dev.vars (the API Worker's secrets and Upstash).
+pn__cf_ai_config() {
+  local dir=$1/ai
+  mkdir -p "$dir" || return 1
+  sed -e "s|^main = \"|main = \"$PN_ROOT/|" \
+    -e 's|^POWERNODE_DB_TLS = .*|POWERNODE_DB_TLS = "off"|' \
+    -e "s|^POWERNODE_ALLOW_PRIVATE_UPSTREAMS = .*|POWERNODE_ALLOW_PRIVATE_UPSTREAMS = \"${POWERNODE_ALLOW_PRIVATE_UPSTREAMS:-true}\"|" \
+    -e "s|^POWERNODE_AI_BREAKER_COOLDOWN_MS = .*|POWERNODE_AI_BREAKER_COOLDOWN_MS = \"${PN_CF_AI_BREAKER_COOLDOWN_MS:-30000}\"|" \
+    "$PN_ROOT/wrangler.ai.toml" >"$dir/wrangler.toml" || return 1
+  (umask 077 && {
+    cat "$2"
+    printf 'UPSTASH_REDIS_REST_URL=%s\nUPSTASH_REDIS_REST_TOKEN=%s\n' "$3" "$4"
+  } >"$dir/.dev.vars") || return 1
+}
+
 pn__cf_consumer_config() {
   local dir=$1/consumer
   mkdir -p "$dir" || return 1
@@ -179,6 +205,9 @@ pn_cf_start_api() {
   mkdir -p "$dir/state" && inspector=$(pn_free_port) || return 1
   [[ -n "$port" ]] || port=$(pn_free_port) || return 1
   configs=(--config "${PN_CF_CONFIG:-$PN_ROOT/wrangler.toml}")
+  # The AI Worker, behind the API Worker's `AI` binding.
+  pn__cf_ai_config "$dir" "$5" "$3" "$4" || return 1
+  configs+=(--config "$dir/ai/wrangler.toml")
   if [[ "${PN_CF_CONSUMER:-0}" == 1 ]]; then
     pn__cf_consumer_config "$dir" "http://127.0.0.1:$port" "$5" || return 1
     configs+=(--config "$dir/consumer/wrangler.toml")
@@ -197,7 +226,6 @@ pn_cf_start_api() {
       setsid wrangler dev --local "${configs[@]}" --env-file "$dir/dev.vars" \
       --var POWERNODE_DB_TLS:off \
       --var "POWERNODE_ALLOW_PRIVATE_UPSTREAMS:${POWERNODE_ALLOW_PRIVATE_UPSTREAMS:-true}" \
-      --var "POWERNODE_AI_BREAKER_COOLDOWN_MS:${PN_CF_AI_BREAKER_COOLDOWN_MS:-30000}" \
       --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
       --persist-to "$dir/state" --show-interactive-dev-session=false --log-level warn \
       >"$dir/wrangler.log" 2>&1 </dev/null) &
@@ -264,9 +292,10 @@ pn_cf_stop_upstash_front() { pn__cf_stop "$1/upstash-front.pid"; }
 # each bundle's raw and gzip sizes.
 pn_cf_bundle_size() {
   local out=$1 name config raw gz
-  for name in api consumer; do
+  for name in api ai consumer; do
     config=$PN_ROOT/wrangler.toml
     [[ $name == consumer ]] && config=$PN_ROOT/wrangler.consumer.toml
+    [[ $name == ai ]] && config=$PN_ROOT/wrangler.ai.toml
     (cd "$PN_ROOT" && wrangler deploy --dry-run --outdir "$out/$name" --config "$config" >&2) ||
       { pn_die "wrangler deploy --dry-run failed ($config)"; return 1; }
     raw=$(cat "$out/$name"/* 2>/dev/null | wc -c)

@@ -40,7 +40,7 @@ use crate::metrics::Metrics;
 use crate::ports::outbound::Outbound;
 use crate::ports::storage::StorageProviders;
 use crate::ports::{Cache, Clock, Db, JobPush, JobSignal, PasswordHasher, Rng};
-use crate::routes::{Access, ROUTES, RouteDef};
+use crate::routes::{Access, ROUTES, RouteDef, RoutePart};
 pub use shared::maybe_async_trait;
 
 /// What a runtime provides.
@@ -77,6 +77,8 @@ pub struct Api {
     /// request that opened it, so the database port cannot outlive the request) still counts
     /// every request of its isolate in one place.
     metrics: Arc<Metrics>,
+    /// The routes this `Api` serves and their dispatch.
+    part: RoutePart,
     #[cfg(not(feature = "prebuilt-openapi"))]
     openapi: std::sync::OnceLock<Bytes>,
 }
@@ -90,10 +92,24 @@ impl Api {
 
     /// Builds the API recording into `metrics`, which outlives this `Api`.
     pub fn with_metrics(config: ApiConfig, ports: Ports, metrics: Arc<Metrics>) -> Self {
+        Self::with_part(config, ports, metrics, routes::ALL)
+    }
+
+    /// Builds an API serving only `part` of the routes (the others answer 404, as unknown
+    /// paths do); only that part's handlers are linked into a build that names no other part.
+    pub fn with_part(
+        config: ApiConfig,
+        ports: Ports,
+        metrics: Arc<Metrics>,
+        part: RoutePart,
+    ) -> Self {
         let mut router = matchit::Router::new();
         let mut paths: Vec<Vec<usize>> = Vec::new();
         let mut seen: Vec<&'static str> = Vec::new();
         for (idx, def) in ROUTES.iter().enumerate() {
+            if !(part.serves)(def.id) {
+                continue;
+            }
             if let Some(slot) = seen.iter().position(|p| *p == def.path) {
                 paths[slot].push(idx);
             } else {
@@ -110,6 +126,7 @@ impl Api {
             router,
             paths,
             metrics,
+            part,
             #[cfg(not(feature = "prebuilt-openapi"))]
             openapi: std::sync::OnceLock::new(),
         }
@@ -280,7 +297,7 @@ impl Api {
             params,
             principal,
         };
-        routes::dispatch(def.id, &ctx).await
+        (self.part.dispatch)(def.id, &ctx).await
     }
 
     async fn authenticate(&self, access: Access, req: &ApiRequest) -> ApiResult<Principal> {

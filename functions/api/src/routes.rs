@@ -131,6 +131,87 @@ pub enum RouteId {
     OpenAiModels,
 }
 
+impl RouteId {
+    /// The AI section's routes (API.md "AI"): the LLM proxy and what it keeps. A deployment can
+    /// serve them apart from the rest (the Cloudflare API Worker hands them to the AI Worker).
+    pub fn is_ai(self) -> bool {
+        use RouteId as R;
+        matches!(
+            self,
+            R::AiProvidersList
+                | R::AiProvidersCreate
+                | R::AiProvidersUpdate
+                | R::AiProvidersDelete
+                | R::AiProvidersTest
+                | R::AiChat
+                | R::AiEmbeddings
+                | R::WorkerAiChat
+                | R::WorkerAiEmbeddings
+                | R::AiKeysCreate
+                | R::AiKeysList
+                | R::AiKeysDelete
+                | R::AiUsage
+                | R::AiRequests
+                | R::AiBudgetGet
+                | R::AiBudgetPut
+                | R::OpenAiChatCompletions
+                | R::OpenAiEmbeddings
+                | R::OpenAiModels
+        )
+    }
+
+    /// Routes every part serves (health and readiness, so each deployment is checked alike).
+    fn is_shared(self) -> bool {
+        matches!(self, RouteId::Health | RouteId::Ready)
+    }
+}
+
+/// Whether `path` is one of the AI section's (what a deployment split in two forwards to
+/// its AI half).
+pub fn is_ai_path(path: &str) -> bool {
+    ["/v1/", "/api/v1/ai/", "/api/v1/worker/ai/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+}
+
+/// A future of a handler's outcome (`Send` natively, where axum spawns it).
+#[cfg(not(target_arch = "wasm32"))]
+pub type Handling<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<Outcome>> + Send + 'a>>;
+/// A future of a handler's outcome.
+#[cfg(target_arch = "wasm32")]
+pub type Handling<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<Outcome>> + 'a>>;
+
+/// Which routes an `Api` serves, and the dispatch that reaches only their handlers. A part's
+/// dispatch names only its own handlers, so a build that uses one part links no other part's
+/// code (the Workers split the API this way to stay under the 1 MiB bundle limit).
+#[derive(Clone, Copy)]
+pub struct RoutePart {
+    /// Whether a route belongs to the part.
+    pub serves: fn(RouteId) -> bool,
+    /// Runs a route of the part.
+    pub dispatch: for<'a, 'b> fn(RouteId, &'a Ctx<'b>) -> Handling<'a>,
+}
+
+/// Every route (the native host, Spin).
+pub const ALL: RoutePart = RoutePart {
+    serves: |_| true,
+    dispatch: |id, ctx| Box::pin(dispatch(id, ctx)),
+};
+
+/// Everything but the AI section.
+pub const WITHOUT_AI: RoutePart = RoutePart {
+    serves: |id| !id.is_ai(),
+    dispatch: |id, ctx| Box::pin(dispatch_core(id, ctx)),
+};
+
+/// The AI section only (with health and readiness).
+pub const AI_ONLY: RoutePart = RoutePart {
+    serves: |id| id.is_ai() || id.is_shared(),
+    dispatch: |id, ctx| Box::pin(dispatch_ai(id, ctx)),
+};
+
 /// One route.
 #[derive(Debug, Clone)]
 pub struct RouteDef {
@@ -1160,11 +1241,18 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("openai"),
 ];
 
-/// Runs the handler of `id`.
+/// Runs any route.
 pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
-    use handlers::{
-        ai, auth, files, jobs, openai_compat, ops, storages, users, webhooks, worker, worker_files,
-    };
+    if id.is_ai() {
+        dispatch_ai(id, ctx).await
+    } else {
+        dispatch_core(id, ctx).await
+    }
+}
+
+/// Runs a route outside the AI section.
+async fn dispatch_core(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    use handlers::{auth, files, jobs, ops, storages, users, webhooks, worker, worker_files};
     match id {
         R::Health => ops::health(ctx).await,
         R::Ready => ops::ready(ctx).await,
@@ -1249,6 +1337,17 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::WorkerFileProcessingJob => worker_files::report(ctx).await,
         R::WorkerWebhookEventGet => webhooks::worker_get_event(ctx).await,
         R::WorkerWebhookEventReport => webhooks::worker_report_event(ctx).await,
+        // Never routed here: the part's router holds none of them.
+        _ => Err(crate::error::ApiError::not_found("route")),
+    }
+}
+
+/// Runs a route of the AI section (and health and readiness).
+async fn dispatch_ai(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
+    use handlers::{ai, openai_compat, ops};
+    match id {
+        R::Health => ops::health(ctx).await,
+        R::Ready => ops::ready(ctx).await,
         R::AiProvidersList => ai::list_providers(ctx).await,
         R::AiProvidersCreate => ai::create_provider(ctx).await,
         R::AiProvidersUpdate => ai::update_provider(ctx).await,
@@ -1268,5 +1367,25 @@ pub(crate) async fn dispatch(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::OpenAiChatCompletions => openai_compat::chat_completions(ctx).await,
         R::OpenAiEmbeddings => openai_compat::embeddings(ctx).await,
         R::OpenAiModels => openai_compat::models(ctx).await,
+        _ => Err(crate::error::ApiError::not_found("route")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ai_paths_are_exactly_the_ai_routes() {
+        for def in super::ROUTES {
+            let sample = def
+                .path
+                .replace("{id}", "0190d5a8-0000-7000-8000-000000000000");
+            assert_eq!(
+                super::is_ai_path(&sample),
+                def.id.is_ai(),
+                "{} {}",
+                def.method,
+                def.path
+            );
+        }
     }
 }

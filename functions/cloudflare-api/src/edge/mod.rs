@@ -4,9 +4,14 @@ mod db;
 mod fetch;
 mod outbound;
 mod platform;
+// Files and the job queue belong to the API Worker; the AI Worker builds without them.
+#[cfg(not(feature = "ai-worker"))]
 mod queue_push;
+#[cfg(not(feature = "ai-worker"))]
 mod r2;
+#[cfg(not(feature = "ai-worker"))]
 mod s3;
+#[cfg(not(feature = "ai-worker"))]
 mod storage;
 
 use std::net::IpAddr;
@@ -34,6 +39,24 @@ static METRICS: OnceLock<Arc<Metrics>> = OnceLock::new();
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    // The API Worker hands the AI section to the AI Worker, unread (bodies and streams pass
+    // through the binding as they are).
+    #[cfg(not(feature = "ai-worker"))]
+    if req
+        .url()
+        .is_ok_and(|u| powernode_api::routes::is_ai_path(u.path()))
+    {
+        return match env.service("AI") {
+            Ok(ai) => ai.fetch_request(req).await,
+            Err(_) => {
+                console_error!("the AI service binding is missing: AI routes answer 503");
+                to_worker_response(render_error(&ApiError::unavailable(
+                    "the AI Worker",
+                    "no AI service binding",
+                )))
+            }
+        };
+    }
     let response = match Settings::from_env(&env) {
         Ok(settings) => serve(req, &env, ctx, settings).await,
         Err(missing) => {
@@ -150,7 +173,9 @@ async fn serve(req: Request, env: &Env, ctx: Context, settings: Settings) -> Api
         fetch::FetchTransport::new(&settings.upstash_url, &settings.upstash_token),
         &settings.redis_prefix,
     );
-    // Without a `JOBS` queue binding nothing is pushed and consumers poll, as natively.
+    // Without a `JOBS` queue binding nothing is pushed and consumers poll, as natively. The AI
+    // Worker enqueues nothing and stores no files: it links neither.
+    #[cfg(not(feature = "ai-worker"))]
     let job_push: Arc<dyn JobPush> = match env.queue("JOBS") {
         Ok(queue) => Arc::new(queue_push::QueuePush::new(
             queue,
@@ -159,6 +184,17 @@ async fn serve(req: Request, env: &Env, ctx: Context, settings: Settings) -> Api
         )),
         Err(_) => Arc::new(NoJobPush),
     };
+    #[cfg(feature = "ai-worker")]
+    let job_push: Arc<dyn JobPush> = {
+        let _ = (ctx, settings.polled_queues);
+        Arc::new(NoJobPush)
+    };
+    #[cfg(not(feature = "ai-worker"))]
+    let storage: Arc<dyn powernode_api::ports::storage::StorageProviders> =
+        Arc::new(storage::EdgeProviders::new(env.clone()));
+    #[cfg(feature = "ai-worker")]
+    let storage: Arc<dyn powernode_api::ports::storage::StorageProviders> =
+        Arc::new(powernode_api::ports::storage::NoStorage);
     // Workers are single-threaded: Arc is only the type Ports asks for, not shared across threads.
     #[allow(clippy::arc_with_non_send_sync)]
     let ports = Ports {
@@ -169,13 +205,17 @@ async fn serve(req: Request, env: &Env, ctx: Context, settings: Settings) -> Api
         passwords: Arc::new(InlineArgon2),
         job_signal: Arc::new(NoJobSignal),
         job_push,
-        storage: Arc::new(storage::EdgeProviders::new(env.clone())),
+        storage,
         outbound: Arc::new(outbound::FetchOutbound {
             allow_private: settings.config.allow_private_upstreams,
         }),
     };
     let metrics = METRICS.get_or_init(Arc::default).clone();
-    let api = Api::with_metrics(settings.config, ports, metrics);
+    #[cfg(not(feature = "ai-worker"))]
+    let part = powernode_api::routes::WITHOUT_AI;
+    #[cfg(feature = "ai-worker")]
+    let part = powernode_api::routes::AI_ONLY;
+    let api = Api::with_part(settings.config, ports, metrics, part);
     let request = match to_api_request(req, &api).await {
         Ok(r) => r,
         Err(e) => return render_error(&e),
