@@ -64,6 +64,8 @@ pub struct Ports {
     pub storage: Arc<dyn StorageProviders>,
     /// Outbound HTTP (AI providers).
     pub outbound: Arc<dyn Outbound>,
+    /// Work finished after the response (an answered AI call's ledger row).
+    pub background: Arc<dyn crate::ports::background::Background>,
 }
 
 /// The API: construct once per process (or isolate), then `handle` every request.
@@ -79,6 +81,8 @@ pub struct Api {
     metrics: Arc<Metrics>,
     /// The routes this `Api` serves and their dispatch.
     part: RoutePart,
+    /// What the AI proxy keeps in memory between calls (keys, providers, budgets).
+    ai_cache: service::ai::cache::AiCache,
     #[cfg(not(feature = "prebuilt-openapi"))]
     openapi: std::sync::OnceLock<Bytes>,
 }
@@ -127,6 +131,7 @@ impl Api {
             paths,
             metrics,
             part,
+            ai_cache: service::ai::cache::AiCache::default(),
             #[cfg(not(feature = "prebuilt-openapi"))]
             openapi: std::sync::OnceLock::new(),
         }
@@ -183,6 +188,11 @@ impl Api {
             .to_json()
             .map_err(|e| ApiError::internal(format!("openapi: {e}")))?;
         Ok(self.openapi.get_or_init(|| Bytes::from(json)).clone())
+    }
+
+    /// The AI proxy's in-memory caches.
+    pub fn ai_cache(&self) -> &service::ai::cache::AiCache {
+        &self.ai_cache
     }
 
     /// Request metrics.

@@ -45,3 +45,16 @@ impl PasswordHasher for BlockingArgon2 {
     }
 }
 }
+
+/// Background work on the tokio runtime (an answered AI call's ledger row and breaker report).
+pub struct TokioBackground;
+
+impl powernode_api::ports::background::Background for TokioBackground {
+    fn spawn(
+        &self,
+        task: powernode_api::ports::background::Task,
+    ) -> Result<(), powernode_api::ports::background::Task> {
+        tokio::spawn(task);
+        Ok(())
+    }
+}

@@ -33,7 +33,7 @@ use tokio::task::JoinHandle;
 use crate::cache::RedisCache;
 use crate::config::{ConsumerSettings, HostConfig};
 use crate::outbound::ReqwestOutbound;
-use crate::platform::{BlockingArgon2, OsRng, SystemClock};
+use crate::platform::{BlockingArgon2, OsRng, SystemClock, TokioBackground};
 use crate::web::WebUi;
 
 /// How long in-flight requests may take to finish after a stop signal.
@@ -73,6 +73,7 @@ fn api_with(
             ReqwestOutbound::new(config.allow_private_upstreams)
                 .context("building the outbound HTTP client")?,
         ),
+        background: Arc::new(TokioBackground),
     };
     let mut api_config = ApiConfig::new(
         config.secrets.jwt_secret.clone().into_bytes(),

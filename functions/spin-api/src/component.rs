@@ -72,6 +72,7 @@ fn common_ports(
         storage: Arc::new(NoStorage),
         // Spin's outbound HTTP (and its timers) are not wired yet: AI calls answer 503.
         outbound: Arc::new(NoOutbound),
+        background: Arc::new(powernode_api::ports::background::Inline),
     }
 }
 

@@ -7,6 +7,7 @@
 //! Object storage (`storage`) and outbound HTTP (`outbound`, the AI providers) have their own
 //! modules.
 
+pub mod background;
 pub mod outbound;
 pub mod storage;
 

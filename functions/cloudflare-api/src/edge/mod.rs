@@ -186,9 +186,16 @@ async fn serve(req: Request, env: &Env, ctx: Context, settings: Settings) -> Api
     };
     #[cfg(feature = "ai-worker")]
     let job_push: Arc<dyn JobPush> = {
-        let _ = (ctx, settings.polled_queues);
+        let _ = settings.polled_queues;
         Arc::new(NoJobPush)
     };
+    // The AI Worker finishes an answered call's books after its response (ctx.wait_until).
+    #[cfg(feature = "ai-worker")]
+    let background: Arc<dyn powernode_api::ports::background::Background> =
+        Arc::new(platform::WaitUntil(ctx));
+    #[cfg(not(feature = "ai-worker"))]
+    let background: Arc<dyn powernode_api::ports::background::Background> =
+        Arc::new(powernode_api::ports::background::Inline);
     #[cfg(not(feature = "ai-worker"))]
     let storage: Arc<dyn powernode_api::ports::storage::StorageProviders> =
         Arc::new(storage::EdgeProviders::new(env.clone()));
@@ -209,6 +216,7 @@ async fn serve(req: Request, env: &Env, ctx: Context, settings: Settings) -> Api
         outbound: Arc::new(outbound::FetchOutbound {
             allow_private: settings.config.allow_private_upstreams,
         }),
+        background,
     };
     let metrics = METRICS.get_or_init(Arc::default).clone();
     #[cfg(not(feature = "ai-worker"))]

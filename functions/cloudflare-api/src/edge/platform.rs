@@ -28,3 +28,19 @@ impl Rng for JsRng {
         getrandom::fill(buf).expect("crypto.getRandomValues is available");
     }
 }
+
+/// Background work through `ctx.wait_until`: the runtime keeps the isolate for it after the
+/// response is sent.
+#[cfg(feature = "ai-worker")]
+pub struct WaitUntil(pub worker::Context);
+
+#[cfg(feature = "ai-worker")]
+impl powernode_api::ports::background::Background for WaitUntil {
+    fn spawn(
+        &self,
+        task: powernode_api::ports::background::Task,
+    ) -> Result<(), powernode_api::ports::background::Task> {
+        self.0.wait_until(task);
+        Ok(())
+    }
+}

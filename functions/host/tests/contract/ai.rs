@@ -96,6 +96,24 @@ async fn stream(p: &Platform, who: &Session, body: Value) -> (u16, String, Strin
     (status, ct, r.text().await.expect("body"))
 }
 
+/// `GET path` until `done` holds of the answer (an answered call's ledger row and budget
+/// settlement are written right after its response), for up to 5 s.
+async fn settled(
+    p: &Platform,
+    who: &Session,
+    path: &str,
+    done: impl Fn(&Value) -> bool,
+) -> crate::common::Resp {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let r = p.get(path, Some(&who.access)).await;
+        if done(&r.body["data"]) || std::time::Instant::now() > deadline {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 fn exact_cost(usage: &Value) -> f64 {
     let input = usage["input_tokens"].as_i64().expect("input") as f64;
     let cached = usage["cached_input_tokens"].as_i64().expect("cached") as f64;
@@ -312,7 +330,10 @@ async fn a_real_model_answers_with_exact_cost_and_one_ledger_row() {
     );
     assert_eq!(answer["attempts"].as_array().map(Vec::len), Some(1));
 
-    let ledger = p.get("/api/v1/ai/requests", Some(&owner.access)).await;
+    let ledger = settled(&p, &owner, "/api/v1/ai/requests", |d| {
+        d.as_array().is_some_and(|rows| !rows.is_empty())
+    })
+    .await;
     let rows = ledger
         .assert_ok(200)
         .as_array()
@@ -678,7 +699,10 @@ async fn the_breaker_opens_fails_fast_half_opens_and_closes() {
     p.post("/api/v1/ai/chat", Some(&owner.access), body.clone())
         .await
         .assert_ok(200);
-    let list = p.get("/api/v1/ai/providers", Some(&owner.access)).await;
+    let list = settled(&p, &owner, "/api/v1/ai/providers", |d| {
+        d[0]["health"]["state"] == "closed"
+    })
+    .await;
     assert_eq!(list.assert_ok(200)[0]["health"]["state"], "closed");
     let _ = prov;
 
@@ -738,9 +762,15 @@ async fn the_budget_refuses_before_spending_and_bounds_concurrent_overshoot() {
     assert!(ok > 0 && refused > 0, "ok {ok}, refused {refused}");
     let first_402 = calls.iter().find(|r| r.status == 402).expect("a refusal");
     first_402.assert_error(402, "budget_exceeded");
-    let budget = p.get("/api/v1/ai/budget", Some(&owner.access)).await;
-    let spent = budget.assert_ok(200)["spent_usd"].as_f64().expect("spent");
     let one_call = (11.0 * 10.0 + 3.0 * 100.0) / 1e6;
+    let budget = settled(&p, &owner, "/api/v1/ai/budget", |d| {
+        d["reserved_usd"] == 0.0
+            && d["spent_usd"]
+                .as_f64()
+                .is_some_and(|s| (s - ok as f64 * one_call).abs() < 1e-9)
+    })
+    .await;
+    let spent = budget.assert_ok(200)["spent_usd"].as_f64().expect("spent");
     assert!((spent - ok as f64 * one_call).abs() < 1e-9, "{spent}");
     // The largest reservation is well under 0.001 USD here.
     assert!(spent <= 0.01 + 0.001, "overshoot: {spent}");
@@ -881,9 +911,10 @@ async fn an_ai_chat_job_answers_through_the_proxy_and_names_its_job_in_the_ledge
             .contains("no-such-model"),
         "{dead}"
     );
-    let rows = p
-        .get("/api/v1/ai/requests?model=smollm2", Some(&owner.access))
-        .await;
+    let rows = settled(&p, &owner, "/api/v1/ai/requests?model=smollm2", |d| {
+        d.as_array().is_some_and(|rows| !rows.is_empty())
+    })
+    .await;
     let row = &rows.assert_ok(200)[0];
     assert_eq!(row["job_id"], good.as_str(), "{row}");
     assert!(row["user_id"].is_null());
@@ -1006,7 +1037,10 @@ async fn two_api_processes_share_one_breaker() {
     .await;
     let (status, answer) = second.chat(&owner.access, &body).await;
     assert_eq!(status, 200, "{answer}");
-    let list = p.get("/api/v1/ai/providers", Some(&owner.access)).await;
+    let list = settled(&p, &owner, "/api/v1/ai/providers", |d| {
+        d[0]["health"]["state"] == "closed"
+    })
+    .await;
     assert_eq!(list.assert_ok(200)[0]["health"]["state"], "closed");
     p.post("/api/v1/ai/chat", Some(&owner.access), body)
         .await

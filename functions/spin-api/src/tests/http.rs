@@ -133,6 +133,7 @@ fn the_core_answers_mapped_requests_with_envelopes() {
             job_push: Arc::new(NoJobPush),
             storage: Arc::new(NoStorage),
             outbound: Arc::new(powernode_api::ports::outbound::NoOutbound),
+            background: Arc::new(powernode_api::ports::background::Inline),
         },
     );
     let run = |method: &str, path: &str| {

@@ -89,13 +89,24 @@ pub struct Hold {
 /// Reserves `amount_pusd` for `call` against `limit_nusd`. `Ok(None)` when the account has
 /// no budget (nothing is held), `Err` 402 when it would pass it.
 pub async fn reserve(
+    api: &crate::Api,
     deps: &super::proxy::attempt::Deps,
     account: Uuid,
     call: Uuid,
     amount_pusd: i64,
     hold_ms: i64,
 ) -> ApiResult<Option<Hold>> {
-    let Some(limit) = store::ai::budget(&*deps.db, account).await? else {
+    let budgets = &api.ai_cache().budgets;
+    let now_ms = deps.now_ms();
+    let limit = match budgets.get(&account, now_ms) {
+        Some(limit) => limit,
+        None => {
+            let limit = store::ai::budget(&*deps.db, account).await?;
+            budgets.put(account, limit, now_ms);
+            limit
+        }
+    };
+    let Some(limit) = limit else {
         return Ok(None);
     };
     let now = deps.clock.now();
@@ -205,5 +216,6 @@ pub async fn put(ctx: &Ctx<'_>, req: BudgetRequest) -> ApiResult<Budget> {
         })?),
     };
     store::ai::set_budget(ctx.api.db(), account, monthly, ctx.api.now()).await?;
+    ctx.api.ai_cache().budgets.remove(&account);
     get(ctx).await
 }

@@ -99,6 +99,10 @@ pub async fn delete(ctx: &Ctx<'_>, id: Uuid) -> ApiResult<ApiKey> {
         .ok_or_else(|| ApiError::not_found("API key"))?;
     audit::by_user(ctx, &*tx, "ai_key.deleted", "ai_key", id, json!({})).await?;
     tx.commit().await?;
+    ctx.api
+        .ai_cache()
+        .keys
+        .remove_where(|_, (key, _)| *key == id);
     Ok(view(row))
 }
 
@@ -107,9 +111,25 @@ pub async fn authenticate(api: &Api, bearer: &str) -> ApiResult<Option<(Uuid, Uu
     if !bearer.starts_with(PREFIX) || bearer.len() > 200 {
         return Ok(None);
     }
-    let found = store::ai::key_by_hash(api.db(), &hash(bearer)).await?;
-    if let Some((id, _)) = found {
+    let cache = api.ai_cache();
+    let now_ms = api.now().timestamp_millis();
+    let hashed = hash(bearer);
+    let found = match cache.keys.get(&hashed, now_ms) {
+        Some(known) => Some(known),
+        None => {
+            let found = store::ai::key_by_hash(api.db(), &hashed).await?;
+            if let Some(known) = found {
+                cache.keys.put(hashed, known, now_ms);
+            }
+            found
+        }
+    };
+    // `last_used_at` is to the minute; this process writes it at most that often per key.
+    if let Some((id, _)) = found
+        && cache.touched.get(&id, now_ms).is_none()
+    {
         store::ai::touch_key(api.db(), id, api.now()).await?;
+        cache.touched.put(id, (), now_ms);
     }
     Ok(found)
 }

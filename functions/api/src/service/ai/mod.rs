@@ -6,6 +6,7 @@
 //! Redis), `budget`, `keys`, `usage` (reports), `money` (integer prices and costs).
 
 pub mod budget;
+pub mod cache;
 pub mod keys;
 pub mod money;
 pub mod providers;

@@ -3,6 +3,7 @@
 //! URLs must be public addresses unless private upstreams are allowed.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde_json::json;
 use shared::api::ai::{
@@ -37,9 +38,26 @@ fn key(api: &Api) -> ApiResult<CredentialKey> {
     })
 }
 
-/// The account's providers, ready to call (keys opened). A key that no longer opens leaves its
-/// provider out, logged: the others still serve.
-pub async fn load_upstreams(api: &Api, account: Uuid) -> ApiResult<Vec<Upstream>> {
+/// The account's providers, ready to call (keys opened), from the cache when fresh. A key that
+/// no longer opens leaves its provider out, logged: the others still serve.
+pub async fn load_upstreams(api: &Api, account: Uuid) -> ApiResult<Arc<Vec<Upstream>>> {
+    let now_ms = api.now().timestamp_millis();
+    if let Some(cached) = api.ai_cache().providers.get(&account, now_ms) {
+        return Ok(cached);
+    }
+    let loaded = Arc::new(load_fresh(api, account).await?);
+    api.ai_cache()
+        .providers
+        .put(account, loaded.clone(), now_ms);
+    Ok(loaded)
+}
+
+/// Drops this process's cached providers of `account` after a change.
+fn forget(api: &Api, account: Uuid) {
+    api.ai_cache().providers.remove(&account);
+}
+
+async fn load_fresh(api: &Api, account: Uuid) -> ApiResult<Vec<Upstream>> {
     let rows = store::ai::list_providers(api.db(), account).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -356,6 +374,7 @@ pub async fn create(ctx: &Ctx<'_>, req: ProviderRequest) -> ApiResult<Provider> 
     )
     .await?;
     tx.commit().await?;
+    forget(api, account);
     view_one(api, &row).await
 }
 
@@ -446,6 +465,7 @@ pub async fn update(ctx: &Ctx<'_>, id: Uuid, req: ProviderRequest) -> ApiResult<
     )
     .await?;
     tx.commit().await?;
+    forget(api, account);
     view_one(api, &row).await
 }
 
@@ -470,6 +490,7 @@ pub async fn delete(ctx: &Ctx<'_>, id: Uuid) -> ApiResult<Provider> {
     )
     .await?;
     tx.commit().await?;
+    forget(api, account);
     view_one(api, &row).await
 }
 
@@ -479,8 +500,9 @@ pub async fn test(ctx: &Ctx<'_>, id: Uuid) -> ApiResult<Vec<ProviderTestResult>>
     let api = ctx.api;
     let up = load_upstreams(api, user.account_id)
         .await?
-        .into_iter()
+        .iter()
         .find(|u| u.id == id)
+        .cloned()
         .ok_or_else(|| ApiError::not_found("AI provider"))?;
     let caller = Caller {
         account_id: user.account_id,

@@ -215,6 +215,8 @@ pub struct Ended {
     pub stream: bool,
     pub started_ms: i64,
     pub ttft_ms: Option<i64>,
+    /// When it ended, if recorded later than that.
+    pub ended_ms: Option<i64>,
     pub was_probe: bool,
     /// Ok: the usage and its cost in pico-USD; Err: the failure, and whether it came after the
     /// first chunk reached the client (`cut`).
@@ -250,7 +252,7 @@ fn status_of(f: &Failure, cut: bool) -> &'static str {
 /// Writes the attempt's ledger row and reports it to the breaker. Neither failing fails the
 /// call: the tokens are spent, so the answer still goes out, and the failure is logged.
 pub async fn record(deps: &Deps, ended: &Ended) -> Attempt {
-    let now_ms = deps.now_ms();
+    let now_ms = ended.ended_ms.unwrap_or_else(|| deps.now_ms());
     let view = ended.view(now_ms);
     let latency_ms = i32::try_from(now_ms - ended.started_ms).unwrap_or(i32::MAX);
     let (usage, cost, failure) = match &ended.result {

@@ -219,12 +219,15 @@ async fn candidates(
 ) -> ApiResult<Vec<Candidate>> {
     let all = super::providers::load_upstreams(api, account).await?;
     let offering: Vec<Candidate> = all
-        .into_iter()
+        .iter()
         .filter(|u| u.enabled)
         .filter(|u| route.only.as_ref().is_none_or(|only| only.contains(&u.id)))
         .filter_map(|u| {
             let model = u.model(&route.model, kind)?.clone();
-            Some(Candidate { upstream: u, model })
+            Some(Candidate {
+                upstream: u.clone(),
+                model,
+            })
         })
         .collect();
     if offering.is_empty() {
@@ -376,6 +379,7 @@ pub async fn chat(api: &Api, caller: Caller, req: ChatRequest) -> ApiResult<Chat
         .unwrap_or(0)
         + 60_000;
     let hold = budget::reserve(
+        api,
         &deps,
         caller.account_id,
         call_id,
@@ -418,6 +422,7 @@ pub async fn chat(api: &Api, caller: Caller, req: ChatRequest) -> ApiResult<Chat
             stream,
             started_ms: deps.now_ms(),
             ttft_ms: None,
+            ended_ms: None,
             was_probe,
             result: Err((Failure::broken("not finished"), false)),
         };
@@ -473,10 +478,7 @@ pub async fn chat(api: &Api, caller: Caller, req: ChatRequest) -> ApiResult<Chat
                 let usage = answer.usage.unwrap_or_default();
                 let cost = cost_pusd(&usage, &cand.model.price);
                 ended.result = Ok((usage, cost));
-                attempts.push(record(&deps, &ended).await);
-                if let Some(h) = &hold {
-                    budget::settle(&*deps.cache, h, cost).await;
-                }
+                attempts.push(finish_later(api, &deps, ended, hold, cost).await);
                 return Ok(ChatOutcome::Answer(Box::new(answer_of(
                     call_id, &cand, answer, usage, cost, attempts,
                 ))));
@@ -503,6 +505,29 @@ pub async fn chat(api: &Api, caller: Caller, req: ChatRequest) -> ApiResult<Chat
         return Err(e);
     }
     Err(all_failed(&attempts))
+}
+
+/// The answered attempt as the answer lists it; its ledger row, breaker report and budget
+/// settlement run after the response where the runtime can (they need no more of the caller).
+async fn finish_later(
+    api: &Api,
+    deps: &Deps,
+    mut ended: Ended,
+    hold: Option<Hold>,
+    cost: i64,
+) -> Attempt {
+    let now_ms = deps.now_ms();
+    ended.ended_ms = Some(now_ms);
+    let view = ended.view(now_ms);
+    let deps = deps.clone();
+    let task = Box::pin(async move {
+        record(&deps, &ended).await;
+        if let Some(h) = &hold {
+            budget::settle(&*deps.cache, h, cost).await;
+        }
+    });
+    crate::ports::background::run_after(&*api.ports().background, task).await;
+    view
 }
 
 async fn settle_nothing(deps: &Deps, hold: &Option<Hold>) {
@@ -629,6 +654,7 @@ pub async fn embeddings(
     let cands = candidates(api, &deps, caller.account_id, &route, "embedding", estimate).await?;
     let call_id = deps.new_id();
     let hold = budget::reserve(
+        api,
         &deps,
         caller.account_id,
         call_id,
@@ -664,6 +690,7 @@ pub async fn embeddings(
             stream: false,
             started_ms: deps.now_ms(),
             ttft_ms: None,
+            ended_ms: None,
             was_probe,
             result: Err((Failure::broken("not finished"), false)),
         };
@@ -684,10 +711,7 @@ pub async fn embeddings(
                 };
                 let cost = cost_pusd(&usage, &cand.model.price);
                 ended.result = Ok((usage, cost));
-                record(&deps, &ended).await;
-                if let Some(h) = &hold {
-                    budget::settle(&*deps.cache, h, cost).await;
-                }
+                finish_later(api, &deps, ended, hold, cost).await;
                 return Ok(EmbeddingsAnswer {
                     model: route.model,
                     provider_id: cand.upstream.id,
@@ -764,6 +788,7 @@ pub async fn probe_models(
             stream: false,
             started_ms: started,
             ttft_ms: None,
+            ended_ms: None,
             was_probe: false,
             result: outcome
                 .map(|u| (u, cost_pusd(&u, &model.price)))
