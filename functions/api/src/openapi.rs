@@ -181,17 +181,7 @@ pub fn document() -> OpenApi {
             op = op.request_body(Some(body.required(Some(Required::True)).build()));
         }
         op = op.response(def.status.to_string(), success_response(def));
-        op = op.response(
-            "default",
-            ResponseBuilder::new()
-                .description("Error envelope")
-                .content(
-                    "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("ErrorBody")))
-                        .build(),
-                ),
-        );
+        op = op.response("default", error_response(def));
         match def.access {
             Access::Public => {}
             Access::User(permission) => {
@@ -249,8 +239,68 @@ fn restrict_job_types(doc: &mut OpenApi) {
     }
 }
 
+/// The error answer: the envelope, or OpenAI's error shape on the OpenAI-compatible surface.
+fn error_response(def: &crate::routes::RouteDef) -> utoipa::openapi::Response {
+    if def.access == Access::ApiKey {
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        let error = ObjectBuilder::new()
+            .property("message", text())
+            .required("message")
+            .property("type", text())
+            .required("type")
+            .property("code", text())
+            .property(
+                "param",
+                ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                    Type::String,
+                    Type::Null,
+                ])),
+            );
+        return ResponseBuilder::new()
+            .description("OpenAI's error shape")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .property("error", error)
+                            .required("error"),
+                    ))
+                    .build(),
+            )
+            .build();
+    }
+    ResponseBuilder::new()
+        .description("Error envelope")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+}
+
 fn success_response(def: &crate::routes::RouteDef) -> utoipa::openapi::Response {
     use crate::routes::RouteId as R;
+    // OpenAI's own bodies (a completion, a chunk stream, a list), not the envelope.
+    if def.access == Access::ApiKey {
+        return ResponseBuilder::new()
+            .description(def.summary)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+                    .build(),
+            )
+            .content(
+                "text/event-stream",
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .build(),
+            )
+            .build();
+    }
     if is_binary_download(def) {
         return ResponseBuilder::new()
             .description(def.summary)
