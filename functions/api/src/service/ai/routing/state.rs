@@ -124,11 +124,12 @@ fn error_key(p: Uuid) -> String {
 }
 
 /// Reads every target's state; the last value is the round-robin counter after incrementing.
+/// KEYS: per target breaker, cool, rpm, tpm, busy, latency; then the round-robin counter.
 const READ: &str = r"
 local out = {}
-local n = (#KEYS - 1) / 7
+local n = (#KEYS - 1) / 6
 for i = 0, n - 1 do
-  local b = i * 7
+  local b = i * 6
   local br = redis.call('HMGET', KEYS[b + 1], 'state', 'streak', 'opened_at', 'cooldown', 'probe_at')
   for j = 1, 5 do out[#out + 1] = tonumber(br[j] or '0') end
   local cool = redis.call('PTTL', KEYS[b + 2])
@@ -248,7 +249,7 @@ pub async fn read(
     rr_key: &str,
     now_ms: i64,
 ) -> Result<(Vec<Live>, i64), CacheError> {
-    let mut keys = Vec::with_capacity(targets.len() * 7 + 1);
+    let mut keys = Vec::with_capacity(targets.len() * 6 + 1);
     for t in targets {
         keys.push(breaker_key(t));
         keys.push(cool_key(t));
@@ -256,8 +257,6 @@ pub async fn read(
         keys.push(tpm_key(t.provider, now_ms));
         keys.push(busy_key(t.provider));
         keys.push(latency_key(t.provider));
-        // Unused slot, so each target has the same stride as the script expects.
-        keys.push(error_key(t.provider));
     }
     keys.push(rr_key.to_string());
     let values = cache.eval_ints(READ, &keys, &[]).await?;
