@@ -68,6 +68,17 @@ struct Route {
     fallback: bool,
 }
 
+impl Route {
+    /// Attempts a call may make.
+    fn max_attempts(&self) -> i32 {
+        if self.fallback {
+            MAX_ATTEMPTS as i32
+        } else {
+            1
+        }
+    }
+}
+
 fn check_route(
     checks: &mut Checks,
     model: Option<&str>,
@@ -252,14 +263,18 @@ async fn candidates(
         })
         .collect();
     let now_ms = deps.now_ms();
-    let (lives, rr) = state::read(
-        &*deps.cache,
-        &targets,
-        &format!("ai:rr:{account}:{}", route.model),
-        now_ms,
-    )
-    .await
-    .map_err(|e| ApiError::unavailable("the AI routing state", e.to_string()))?;
+    let (lives, rr) = if route.strategy.needs_live_state() {
+        state::read(
+            &*deps.cache,
+            &targets,
+            &format!("ai:rr:{account}:{}", route.model),
+            now_ms,
+        )
+        .await
+        .map_err(|e| ApiError::unavailable("the AI routing state", e.to_string()))?
+    } else {
+        (vec![state::Live::default(); targets.len()], 0)
+    };
     let mut open_for: Option<i64> = None;
     let mut usable = Vec::new();
     let mut choices = Vec::new();
@@ -298,25 +313,59 @@ async fn candidates(
         usable.push(Some(c));
     }
     if usable.is_empty() {
-        let secs = (open_for.unwrap_or(1000).max(1) + 999) / 1000;
-        let mut e = ApiError::unavailable(
-            "AI providers",
-            "every provider of the model is open, parked or at its limit",
-        );
-        e.message = format!(
-            "no provider can take `{}` right now (breakers open or limits reached); retry in {secs} s",
-            route.model
-        );
-        e.retry_after = Some(u64::try_from(secs).unwrap_or(1));
-        return Err(e);
+        return Err(nobody_free(&route.model, open_for));
     }
+    // All of them, in order: the caller stops after `route.max_attempts()` real attempts (a
+    // candidate whose claim is refused is no attempt).
     let order = strategy::order(route.strategy, &choices, rr, deps.random_u64());
-    let keep = if route.fallback { MAX_ATTEMPTS } else { 1 };
     Ok(order
         .into_iter()
-        .take(keep)
         .filter_map(|i| usable.get_mut(i).and_then(Option::take))
         .collect())
+}
+
+/// The 503 when no candidate can take a call: `Retry-After` is the earliest moment one can
+/// (`wait_ms`), or 1 s when unknown.
+fn nobody_free(model: &str, wait_ms: Option<i64>) -> ApiError {
+    let secs = (wait_ms.unwrap_or(1000).max(1) + 999) / 1000;
+    let mut e = ApiError::unavailable(
+        "AI providers",
+        "every provider of the model is open, parked or at its limit",
+    );
+    e.message = format!(
+        "no provider can take `{model}` right now (breakers open or limits reached); retry in {secs} s"
+    );
+    e.retry_after = Some(u64::try_from(secs).unwrap_or(1));
+    e
+}
+
+/// After every claim was refused: reads the routing state to say when one can be claimed.
+async fn refused_everywhere(
+    deps: &Deps,
+    account: Uuid,
+    model: &str,
+    targets: &[Target],
+) -> ApiError {
+    let now_ms = deps.now_ms();
+    match state::read(
+        &*deps.cache,
+        targets,
+        &format!("ai:rr:{account}:{model}"),
+        now_ms,
+    )
+    .await
+    {
+        Ok((lives, _)) => {
+            // A probe or a window's claim is settled within the whole-call timeout; a minute
+            // is the longest a window stays full.
+            let wait = lives
+                .iter()
+                .filter_map(|l| l.wait_ms(now_ms, i64::MAX / 4).map(|w| w.min(60_000)))
+                .min();
+            nobody_free(model, wait)
+        }
+        Err(e) => ApiError::unavailable("the AI routing state", e.to_string()),
+    }
 }
 
 /// The most a call can cost at the dearest candidate, in pico-USD.
@@ -395,7 +444,17 @@ pub async fn chat(api: &Api, caller: Caller, req: ChatRequest) -> ApiResult<Chat
         .is_some_and(|t| t == "json_schema" || t == "json_object");
     let mut attempts: Vec<Attempt> = Vec::new();
     let mut n = 0;
+    let targets: Vec<Target> = cands
+        .iter()
+        .map(|c| Target {
+            provider: c.upstream.id,
+            model: route.model.clone(),
+        })
+        .collect();
     for cand in cands {
+        if n >= route.max_attempts() {
+            break;
+        }
         let target = Target {
             provider: cand.upstream.id,
             model: route.model.clone(),
@@ -495,14 +554,8 @@ pub async fn chat(api: &Api, caller: Caller, req: ChatRequest) -> ApiResult<Chat
         }
     }
     settle_nothing(&deps, &hold).await;
-    if attempts.is_empty() {
-        let mut e = ApiError::unavailable("AI providers", "every candidate was taken");
-        e.message = format!(
-            "no provider can take `{}` right now; retry in 1 s",
-            route.model
-        );
-        e.retry_after = Some(1);
-        return Err(e);
+    if n == 0 {
+        return Err(refused_everywhere(&deps, caller.account_id, &route.model, &targets).await);
     }
     Err(all_failed(&attempts))
 }
@@ -664,7 +717,17 @@ pub async fn embeddings(
     .await?;
     let mut attempts = Vec::new();
     let mut n = 0;
+    let targets: Vec<Target> = cands
+        .iter()
+        .map(|c| Target {
+            provider: c.upstream.id,
+            model: route.model.clone(),
+        })
+        .collect();
     for cand in cands {
+        if n >= route.max_attempts() {
+            break;
+        }
         let target = Target {
             provider: cand.upstream.id,
             model: route.model.clone(),
@@ -732,10 +795,8 @@ pub async fn embeddings(
         }
     }
     settle_nothing(&deps, &hold).await;
-    if attempts.is_empty() {
-        let mut e = ApiError::unavailable("AI providers", "every candidate was taken");
-        e.retry_after = Some(1);
-        return Err(e);
+    if n == 0 {
+        return Err(refused_everywhere(&deps, caller.account_id, &route.model, &targets).await);
     }
     Err(all_failed(&attempts))
 }

@@ -71,6 +71,13 @@ pub struct Live {
     pub latency_us: i64,
 }
 
+impl Default for Live {
+    /// Nothing known: closed, idle, latency unknown.
+    fn default() -> Self {
+        decode(&[])
+    }
+}
+
 impl Live {
     /// Whether a call may be tried now; otherwise the milliseconds until it may.
     pub fn wait_ms(&self, now_ms: i64, probe_stale_ms: i64) -> Option<i64> {

@@ -23,6 +23,16 @@ impl Strategy {
         "least_busy",
     ];
 
+    /// Whether the order depends on the live state (the counter, latencies, calls in flight).
+    /// The others order by the providers' settings alone, so a call skips reading the state
+    /// and lets claiming the call refuse an open breaker or a full window.
+    pub fn needs_live_state(self) -> bool {
+        matches!(
+            self,
+            Self::RoundRobin | Self::LeastLatency | Self::LeastBusy
+        )
+    }
+
     /// Parses a wire name.
     pub fn parse(name: &str) -> Option<Self> {
         Some(match name {
