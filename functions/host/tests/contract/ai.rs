@@ -568,6 +568,33 @@ async fn failures_fail_over_before_the_first_byte_and_end_streams_with_error_aft
     assert_eq!(up.calls(), before + 1);
     let _ = rej;
 
+    // A provider quoting the key in its refusal: the key reaches neither the answer nor the
+    // ledger.
+    add_provider(
+        &p,
+        &owner,
+        json!({"name": "echoer", "kind": "openai", "base_url": up.base,
+        "api_key": "sk-echoed-secret-123", "models": [model("echo-key", "chat")]}),
+    )
+    .await;
+    let r = p
+        .post(
+            "/api/v1/ai/chat",
+            Some(&owner.access),
+            json!({"model": "echo-key", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
+    r.assert_error(422, "upstream_rejected");
+    assert!(
+        r.text.contains("[redacted]") && !r.text.contains("sk-echoed-secret-123"),
+        "{}",
+        r.text
+    );
+    let rows = p
+        .get("/api/v1/ai/requests?model=echo-key", Some(&owner.access))
+        .await;
+    assert!(!rows.text.contains("sk-echoed-secret-123"), "{}", rows.text);
+
     // A stream cut after its first chunk ends with `event: error`, never a clean finish.
     add_provider(&p, &owner, json!({"name": "cutter", "kind": "openai", "base_url": up.base, "models": [model("cut", "chat")]})).await;
     let (status, _, text) = stream(

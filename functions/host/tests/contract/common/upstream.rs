@@ -4,7 +4,7 @@
 //! - `tools`: a tool call (`get_weather` with `{"city":"Paris"}`), streamed or whole;
 //! - `fail-500`: HTTP 500; `rate-429`: 429 with `Retry-After: 1`;
 //! - `hang`: accepts and never answers; `cut`: streams two chunks and closes without finishing;
-//! - `malformed`: 200 with a body that is not JSON;
+//! - `malformed`: 200 with a body that is not JSON; `echo-key`: a 401 quoting the key sent;
 //! - `flaky`: fails while `fail` is set on the upstream, answers otherwise;
 //! - anything else: answers "scripted answer" with usage 11 in / 3 out.
 //!
@@ -40,6 +40,22 @@ pub struct Upstream {
 impl Drop for Upstream {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+impl Script {
+    /// The key the last request carried (either kind's header).
+    fn last_key(&self) -> String {
+        let last = self.last.lock().expect("lock");
+        let Some((headers, _)) = last.as_ref() else {
+            return String::new();
+        };
+        headers
+            .get("x-api-key")
+            .or_else(|| headers.get("authorization"))
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim_start_matches("Bearer ").to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -135,6 +151,11 @@ async fn fault(script: &Script, model: &str) -> Option<Response> {
                 .body(Body::from("{this is not json"))
                 .expect("response"),
         ),
+        // Some providers quote the key they were given in their refusal.
+        "echo-key" => Some(json_response(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": {"message": format!("Incorrect API key provided: {}", script.last_key()), "type": "invalid_request_error"}}),
+        )),
         "bad-request" => Some(json_response(
             StatusCode::BAD_REQUEST,
             json!({"error": {"message": "messages: too long for this model", "type": "invalid_request_error"}}),

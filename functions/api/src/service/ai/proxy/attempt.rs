@@ -164,7 +164,11 @@ pub async fn open(
         .await
         .and_then(Result::ok)
         .unwrap_or_default();
-    let message = format!("HTTP {status}: {}", super::wire::error_message(&body));
+    let mut message = format!("HTTP {status}: {}", super::wire::error_message(&body));
+    // A provider that echoes the key it was sent must not put it in the ledger or an answer.
+    if let Some(key) = up.api_key.as_deref().filter(|k| k.len() >= 4) {
+        message = message.replace(key, "[redacted]");
+    }
     Err(Failure {
         status: Some(status),
         message,
