@@ -1,5 +1,6 @@
 //! This month's usage: cost and calls per day as charts, and each model's share as bars.
 
+use chrono::{Datelike as _, NaiveDate};
 use shared::api::ai::UsageRow;
 use sycamore::futures::spawn_local_scoped;
 use sycamore::prelude::*;
@@ -9,11 +10,30 @@ use crate::api;
 use crate::components::chart::{LineChart, Series};
 use crate::notify::use_notices;
 
-/// The per-day series: cost (USD) and calls, oldest first.
-pub fn day_series(rows: &[UsageRow]) -> (Vec<Series>, Vec<Series>) {
-    let cost: Vec<Option<f64>> = rows.iter().map(|r| Some(r.cost_usd)).collect();
-    let calls: Vec<Option<f64>> = rows.iter().map(|r| Some(r.requests as f64)).collect();
-    let errors: Vec<Option<f64>> = rows.iter().map(|r| Some(r.errors as f64)).collect();
+/// Every day of `today`'s month up to `today`, with that day's row (zeros for a day without
+/// calls), oldest first: a chart needs a point per day, not per day that had calls.
+pub fn month_days(rows: &[UsageRow], today: NaiveDate) -> Vec<(f64, f64, f64)> {
+    let first = today.with_day(1).unwrap_or(today);
+    first
+        .iter_days()
+        .take_while(|d| *d <= today)
+        .map(|d| {
+            let key = d.format("%Y-%m-%d").to_string();
+            rows.iter()
+                .find(|r| r.key == key)
+                .map_or((0.0, 0.0, 0.0), |r| {
+                    (r.cost_usd, r.requests as f64, r.errors as f64)
+                })
+        })
+        .collect()
+}
+
+/// The per-day series: cost (USD) and calls, oldest first, for every day of the month so far.
+pub fn day_series(rows: &[UsageRow], today: NaiveDate) -> (Vec<Series>, Vec<Series>) {
+    let days = month_days(rows, today);
+    let cost: Vec<Option<f64>> = days.iter().map(|d| Some(d.0)).collect();
+    let calls: Vec<Option<f64>> = days.iter().map(|d| Some(d.1)).collect();
+    let errors: Vec<Option<f64>> = days.iter().map(|d| Some(d.2)).collect();
     let peak = |v: &[Option<f64>]| crate::components::chart::peak(v);
     (
         vec![Series {
@@ -56,7 +76,8 @@ pub fn Usage(spent: Signal<u32>) -> View {
             }
         });
     });
-    let both = create_selector(move || by_day.with(|d| day_series(d)));
+    let both =
+        create_selector(move || by_day.with(|d| day_series(d, chrono::Utc::now().date_naive())));
     let cost = create_selector(move || both.with(|b| b.0.clone()));
     let calls = create_selector(move || both.with(|b| b.1.clone()));
     let max_cost = create_selector(move || {
@@ -102,5 +123,34 @@ pub fn Usage(spent: Signal<u32>) -> View {
             }
             (if by_model.with(Vec::is_empty) { view! { p(class="empty") { "No calls this month yet." } } } else { view! {} })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &str, cost: f64, requests: i64) -> UsageRow {
+        UsageRow {
+            key: key.into(),
+            requests,
+            errors: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            cached_input_tokens: 0,
+            cost_usd: cost,
+        }
+    }
+
+    #[test]
+    fn every_day_of_the_month_so_far_is_a_point() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 4).expect("a date");
+        let days = month_days(&[row("2026-12-02", 0.5, 3)], today);
+        assert_eq!(days.len(), 4);
+        assert_eq!(days[1], (0.5, 3.0, 0.0));
+        assert_eq!(days[0], (0.0, 0.0, 0.0));
+        let (cost, calls) = day_series(&[row("2026-12-02", 0.5, 3)], today);
+        assert_eq!(cost[0].values.len(), 4);
+        assert_eq!(calls[0].peak_label, "3/day");
     }
 }
