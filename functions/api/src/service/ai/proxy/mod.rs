@@ -324,6 +324,60 @@ async fn candidates(
         .collect())
 }
 
+/// The breaker targets of `cands`, in order.
+fn targets_of(cands: &[Candidate], model: &str) -> Vec<Target> {
+    cands
+        .iter()
+        .map(|c| Target {
+            provider: c.upstream.id,
+            model: model.to_string(),
+        })
+        .collect()
+}
+
+/// Claims a call to `cand` (its breaker, window and probe slot): the attempt, begun, or `None`
+/// when the claim is refused.
+#[allow(clippy::too_many_arguments)]
+async fn claim(
+    deps: &Deps,
+    cand: &Candidate,
+    caller: Caller,
+    call_id: Uuid,
+    model: &str,
+    endpoint: &'static str,
+    stream: bool,
+    attempt: i32,
+) -> ApiResult<Option<Ended>> {
+    let target = Target {
+        provider: cand.upstream.id,
+        model: model.to_string(),
+    };
+    let limits = Limits {
+        rpm: cand.upstream.rpm_limit,
+        tpm: cand.upstream.tpm_limit,
+        probe_stale_ms: cand.upstream.deadlines.total.as_millis() as i64,
+    };
+    let was_probe = match state::acquire(&*deps.cache, &target, limits, deps.now_ms()).await {
+        Ok(Ok(probe)) => probe,
+        Ok(Err(_)) => return Ok(None),
+        Err(e) => return Err(ApiError::unavailable("the AI routing state", e.to_string())),
+    };
+    Ok(Some(Ended {
+        call_id,
+        caller,
+        endpoint,
+        requested_model: model.to_string(),
+        provider_id: cand.upstream.id,
+        attempt,
+        stream,
+        started_ms: deps.now_ms(),
+        ttft_ms: None,
+        ended_ms: None,
+        was_probe,
+        result: Err((Failure::broken("not finished"), false)),
+    }))
+}
+
 /// The 503 when no candidate can take a call: `Retry-After` is the earliest moment one can
 /// (`wait_ms`), or 1 s when unknown.
 fn nobody_free(model: &str, wait_ms: Option<i64>) -> ApiError {
@@ -444,47 +498,27 @@ pub async fn chat(api: &Api, caller: Caller, req: ChatRequest) -> ApiResult<Chat
         .is_some_and(|t| t == "json_schema" || t == "json_object");
     let mut attempts: Vec<Attempt> = Vec::new();
     let mut n = 0;
-    let targets: Vec<Target> = cands
-        .iter()
-        .map(|c| Target {
-            provider: c.upstream.id,
-            model: route.model.clone(),
-        })
-        .collect();
+    let targets = targets_of(&cands, &route.model);
     for cand in cands {
         if n >= route.max_attempts() {
             break;
         }
-        let target = Target {
-            provider: cand.upstream.id,
-            model: route.model.clone(),
-        };
-        let limits = Limits {
-            rpm: cand.upstream.rpm_limit,
-            tpm: cand.upstream.tpm_limit,
-            probe_stale_ms: cand.upstream.deadlines.total.as_millis() as i64,
-        };
-        let was_probe = match state::acquire(&*deps.cache, &target, limits, deps.now_ms()).await {
-            Ok(Ok(probe)) => probe,
-            // Taken by another instance between the read and now: not an attempt.
-            Ok(Err(_)) => continue,
-            Err(e) => return Err(ApiError::unavailable("the AI routing state", e.to_string())),
+        let Some(mut ended) = claim(
+            &deps,
+            &cand,
+            caller,
+            call_id,
+            &route.model,
+            "chat",
+            stream,
+            n + 1,
+        )
+        .await?
+        else {
+            // Open, parked, full, or taken by another instance since: not an attempt.
+            continue;
         };
         n += 1;
-        let mut ended = Ended {
-            call_id,
-            caller,
-            endpoint: "chat",
-            requested_model: route.model.clone(),
-            provider_id: cand.upstream.id,
-            attempt: n,
-            stream,
-            started_ms: deps.now_ms(),
-            ttft_ms: None,
-            ended_ms: None,
-            was_probe,
-            result: Err((Failure::broken("not finished"), false)),
-        };
         let request = cand.upstream.chat_request(&route.model, &call, stream);
         let json_anthropic = json_output && cand.upstream.kind == Kind::Anthropic;
         if stream {
@@ -717,46 +751,27 @@ pub async fn embeddings(
     .await?;
     let mut attempts = Vec::new();
     let mut n = 0;
-    let targets: Vec<Target> = cands
-        .iter()
-        .map(|c| Target {
-            provider: c.upstream.id,
-            model: route.model.clone(),
-        })
-        .collect();
+    let targets = targets_of(&cands, &route.model);
     for cand in cands {
         if n >= route.max_attempts() {
             break;
         }
-        let target = Target {
-            provider: cand.upstream.id,
-            model: route.model.clone(),
-        };
-        let limits = Limits {
-            rpm: cand.upstream.rpm_limit,
-            tpm: cand.upstream.tpm_limit,
-            probe_stale_ms: cand.upstream.deadlines.total.as_millis() as i64,
-        };
-        let was_probe = match state::acquire(&*deps.cache, &target, limits, deps.now_ms()).await {
-            Ok(Ok(probe)) => probe,
-            Ok(Err(_)) => continue,
-            Err(e) => return Err(ApiError::unavailable("the AI routing state", e.to_string())),
+        let Some(mut ended) = claim(
+            &deps,
+            &cand,
+            caller,
+            call_id,
+            &route.model,
+            "embeddings",
+            false,
+            n + 1,
+        )
+        .await?
+        else {
+            // Open, parked, full, or taken by another instance since: not an attempt.
+            continue;
         };
         n += 1;
-        let mut ended = Ended {
-            call_id,
-            caller,
-            endpoint: "embeddings",
-            requested_model: route.model.clone(),
-            provider_id: cand.upstream.id,
-            attempt: n,
-            stream: false,
-            started_ms: deps.now_ms(),
-            ttft_ms: None,
-            ended_ms: None,
-            was_probe,
-            result: Err((Failure::broken("not finished"), false)),
-        };
         let request = cand.upstream.embeddings_request(&route.model, &input);
         let outcome = call_whole(&deps, &cand.upstream, request)
             .await
