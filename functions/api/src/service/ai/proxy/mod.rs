@@ -547,12 +547,8 @@ pub async fn chat(api: &Api, caller: Caller, req: ChatRequest) -> ApiResult<Chat
                     return Ok(ChatOutcome::Stream(relay.into_stream()));
                 }
                 Err(f) => {
-                    let is_rejected = f.rejected;
-                    ended.result = Err((f.clone(), false));
-                    attempts.push(record(&deps, &ended).await);
-                    if is_rejected {
-                        settle_nothing(&deps, &hold).await;
-                        return Err(rejected(&f));
+                    if let Some(e) = attempt_failed(&deps, ended, f, &hold, &mut attempts).await {
+                        return Err(e);
                     }
                 }
             }
@@ -577,21 +573,21 @@ pub async fn chat(api: &Api, caller: Caller, req: ChatRequest) -> ApiResult<Chat
                 ))));
             }
             Err(f) => {
-                let is_rejected = f.rejected;
-                ended.result = Err((f.clone(), false));
-                attempts.push(record(&deps, &ended).await);
-                if is_rejected {
-                    settle_nothing(&deps, &hold).await;
-                    return Err(rejected(&f));
+                if let Some(e) = attempt_failed(&deps, ended, f, &hold, &mut attempts).await {
+                    return Err(e);
                 }
             }
         }
     }
-    settle_nothing(&deps, &hold).await;
-    if n == 0 {
-        return Err(refused_everywhere(&deps, caller.account_id, &route.model, &targets).await);
-    }
-    Err(all_failed(&attempts))
+    Err(out_of_candidates(
+        &deps,
+        caller.account_id,
+        &route.model,
+        &targets,
+        &hold,
+        &attempts,
+    )
+    .await)
 }
 
 /// The answered attempt as the answer lists it; its ledger row, breaker report and budget
@@ -615,6 +611,40 @@ async fn finish_later(
     });
     crate::ports::background::run_after(&*api.ports().background, task).await;
     view
+}
+
+/// Records a failed attempt; a request the provider rejected ends the call (its error).
+async fn attempt_failed(
+    deps: &Deps,
+    mut ended: Ended,
+    f: Failure,
+    hold: &Option<Hold>,
+    attempts: &mut Vec<Attempt>,
+) -> Option<ApiError> {
+    ended.result = Err((f.clone(), false));
+    attempts.push(record(deps, &ended).await);
+    if !f.rejected {
+        return None;
+    }
+    settle_nothing(deps, hold).await;
+    Some(rejected(&f))
+}
+
+/// The error after the candidates ran out: 503 if none could be claimed, else 502 listing
+/// the attempts. The reservation is released either way.
+async fn out_of_candidates(
+    deps: &Deps,
+    account: Uuid,
+    model: &str,
+    targets: &[Target],
+    hold: &Option<Hold>,
+    attempts: &[Attempt],
+) -> ApiError {
+    settle_nothing(deps, hold).await;
+    if attempts.is_empty() {
+        return refused_everywhere(deps, account, model, targets).await;
+    }
+    all_failed(attempts)
 }
 
 async fn settle_nothing(deps: &Deps, hold: &Option<Hold>) {
@@ -799,21 +829,21 @@ pub async fn embeddings(
                 });
             }
             Err(f) => {
-                let is_rejected = f.rejected;
-                ended.result = Err((f.clone(), false));
-                attempts.push(record(&deps, &ended).await);
-                if is_rejected {
-                    settle_nothing(&deps, &hold).await;
-                    return Err(rejected(&f));
+                if let Some(e) = attempt_failed(&deps, ended, f, &hold, &mut attempts).await {
+                    return Err(e);
                 }
             }
         }
     }
-    settle_nothing(&deps, &hold).await;
-    if n == 0 {
-        return Err(refused_everywhere(&deps, caller.account_id, &route.model, &targets).await);
-    }
-    Err(all_failed(&attempts))
+    Err(out_of_candidates(
+        &deps,
+        caller.account_id,
+        &route.model,
+        &targets,
+        &hold,
+        &attempts,
+    )
+    .await)
 }
 
 /// One direct call to each model of a provider (the test route): no routing, no budget; each
