@@ -88,7 +88,8 @@ impl Registry {
         crate::jobs::spawn::register(&mut r, client.clone());
         crate::jobs::maintenance::register(&mut r, client.clone());
         crate::jobs::webhooks::register(&mut r, client.clone());
-        crate::jobs::ai::register(&mut r, client);
+        crate::jobs::ai::register(&mut r, client.clone());
+        crate::jobs::knowledge::register(&mut r, client);
         r
     }
 

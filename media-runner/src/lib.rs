@@ -1,10 +1,12 @@
 //! Media processing for the media runner (issue #6): thumbnails, image metadata and EXIF,
-//! PDF metadata, video/audio facts and poster frames, with limits against hostile input.
+//! PDF metadata, video/audio facts and poster frames, and the text of knowledge documents,
+//! with limits against hostile input.
 //!
 //! The consumer (queue loop, API client) is built on top: it downloads a file to a private
 //! temp dir, calls [`process_file`], uploads the derivatives and stores the metadata, and on
 //! error fails the job with [`MediaError::message`], retrying only when
-//! [`MediaError::is_retryable`].
+//! [`MediaError::is_retryable`]. For `knowledge.extract` it calls
+//! [`text::extract_text_from_path`] and hands the text, or why there is none, to the API.
 //!
 //! Layout, one concern per module:
 //! - [`consumer`]: the queue consumer around it all (job types, API client, work dirs).
@@ -16,6 +18,8 @@
 //! - [`process`]: the only subprocess wrapper (deadline, kill, typed errors).
 //! - [`ffmpeg`], [`probe`], [`poster`]: ffprobe/ffmpeg through [`process`].
 //! - [`pipeline`]: one call per file.
+//! - [`text`]: the text of plain text, Markdown, HTML and PDF files, for knowledge bases
+//!   (`knowledge.extract`).
 //! - [`error`]: the error a consumer handles.
 //!
 //! Needs `ffprobe` and `ffmpeg` on PATH for video and audio (`scripts/lib/services.sh`:
@@ -35,6 +39,7 @@ pub mod pipeline;
 pub mod poster;
 pub mod probe;
 pub mod process;
+pub mod text;
 pub mod thumbnail;
 
 pub use error::MediaError;

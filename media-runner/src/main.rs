@@ -1,7 +1,7 @@
 //! `media-runner`: consumes the `file_processing` queue through the API (`BACKEND_API_URL`)
 //! with a service token it signs from `WORKER_SERVICE_TOKEN`, and never touches the database.
 //! Each job downloads its file into a private work dir, makes thumbnails, a poster, metadata,
-//! and sends them back through the API.
+//! or a knowledge document's text, and sends them back through the API.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,12 +13,13 @@ use jobs::client::BackendApiClient;
 use jobs::consumer::{Consumer, ConsumerConfig};
 use media_runner::Limits;
 use media_runner::consumer::{self, workdir::WorkRoot};
+use media_runner::text::TextLimits;
 
 #[derive(Parser)]
 #[command(
     name = "media-runner",
     version,
-    about = "Process uploaded files (thumbnails, EXIF, ffprobe, posters) through the Powernode API"
+    about = "Process uploaded files (thumbnails, EXIF, ffprobe, posters, documents' text) through the Powernode API"
 )]
 struct Cli {
     /// The API's base URL.
@@ -53,6 +54,10 @@ struct Cli {
     /// Wall-clock limit of one ffmpeg/ffprobe run, seconds.
     #[arg(long, env = "MEDIA_RUNNER_TOOL_TIMEOUT_SECONDS")]
     tool_timeout_seconds: Option<u64>,
+    /// Largest text read from a knowledge document, bytes of UTF-8 (the API's limit is the
+    /// default; a larger text fails the document).
+    #[arg(long, env = "MEDIA_RUNNER_MAX_TEXT_BYTES")]
+    max_text_bytes: Option<usize>,
     /// Seconds in-flight jobs get to finish after SIGTERM before they are given back.
     #[arg(long, default_value_t = 30)]
     shutdown_deadline: u64,
@@ -75,6 +80,10 @@ async fn main() -> Result<()> {
     if let Some(s) = cli.tool_timeout_seconds {
         limits.tool_timeout = Duration::from_secs(s);
     }
+    let mut text_limits = TextLimits::from_limits(&limits);
+    if let Some(n) = cli.max_text_bytes {
+        text_limits.max_text_bytes = n;
+    }
     let work = Arc::new(
         WorkRoot::prepare(cli.work_dir.clone())
             .with_context(|| format!("the work dir {}", cli.work_dir.display()))?,
@@ -86,7 +95,7 @@ async fn main() -> Result<()> {
     )
     .map(Arc::new)
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let registry = consumer::registry(client.clone(), work, limits)?;
+    let registry = consumer::registry(client.clone(), work, limits, text_limits)?;
     let mut config = ConsumerConfig::new(vec![consumer::QUEUE.to_string()]);
     config.concurrency = cli
         .concurrency

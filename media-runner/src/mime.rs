@@ -25,11 +25,16 @@ pub fn sniff_mime(bytes: &[u8]) -> &'static str {
 
 /// [`sniff_mime`] of the first [`SNIFF_BYTES`] of the file at `path`.
 pub fn sniff_mime_from_path(path: &Path) -> std::io::Result<&'static str> {
+    Ok(sniff_mime(&read_head(path)?))
+}
+
+/// The first [`SNIFF_BYTES`] of the file at `path` (all of a shorter file).
+pub fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     std::fs::File::open(path)?
         .take(SNIFF_BYTES as u64)
         .read_to_end(&mut head)?;
-    Ok(sniff_mime(&head))
+    Ok(head)
 }
 
 /// UTF-8, allowing a multi-byte character cut at the end of the sniffed prefix.

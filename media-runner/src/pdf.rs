@@ -38,11 +38,7 @@ pub fn pdf_metadata(bytes: &[u8], limits: &Limits) -> Result<PdfMetadata, PdfErr
     }
     let loaded = std::panic::catch_unwind(|| lopdf::Document::load_metadata_mem(bytes)).map_err(
         |payload| {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
+            let msg = panic_message(payload.as_ref());
             tracing::error!(panic = %msg, "PDF parser panicked");
             PdfError::ParserPanicked(msg)
         },
@@ -61,4 +57,13 @@ pub fn pdf_metadata(bytes: &[u8], limits: &Limits) -> Result<PdfMetadata, PdfErr
         author: clean(meta.author),
         encrypted: meta.encrypted,
     })
+}
+
+/// The message a caught panic carried.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }

@@ -100,6 +100,12 @@ pub const JOB_TYPES: &[&str] = &[
     // A diagnostic LLM call (`{"model", "prompt", "max_tokens"?}`) through the API's proxy for
     // the job's account; the answer is the job's result.
     "ai.chat",
+    // A knowledge document's ingestion (`{"document_id"}`, queue `default`): chunk its text,
+    // embed the new chunks through the API's proxy, mark it ready; all through worker routes.
+    "knowledge.ingest",
+    // A file document's text (`{"document_id", "file_id", "version"}`), extracted by the media
+    // runner (plain text, Markdown, HTML, PDF) and handed to the API, which queues the ingestion.
+    "knowledge.extract",
     // A transactional email (`{"to", "subject", "text"}`, rendered by the API), queued on
     // `email` and sent over SMTP by the native consumer only (the edge has no TCP client).
     "notifications.email",
@@ -119,6 +125,7 @@ pub const MEDIA_JOB_TYPES: &[&str] = &[
     "media.video",
     "media.audio",
     "media.metadata",
+    "knowledge.extract",
 ];
 
 /// The job types only native consumers run (SMTP needs a TCP client the Wasm consumers lack);

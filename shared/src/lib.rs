@@ -14,6 +14,7 @@ pub mod job;
 pub mod pagination;
 pub mod permissions;
 pub mod retry_policy;
+pub mod token_estimate;
 pub mod tokens;
 
 pub use envelope::{ErrorBody, FieldError, Success};

@@ -22,7 +22,7 @@ pub fn schema_names() -> Vec<String> {
 }
 
 fn components() -> utoipa::openapi::Components {
-    use shared::api::{ai, auth, files, jobs, ops, storages, users, webhooks};
+    use shared::api::{ai, auth, files, jobs, knowledge, ops, storages, users, webhooks};
     ComponentsBuilder::new()
         .schema_from::<shared::ErrorBody>()
         .schema_from::<shared::FieldError>()
@@ -113,6 +113,23 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<ai::Budget>()
         .schema_from::<ai::UsageRow>()
         .schema_from::<ai::LedgerRow>()
+        .schema_from::<knowledge::KnowledgeBase>()
+        .schema_from::<knowledge::CreateKnowledgeBaseRequest>()
+        .schema_from::<knowledge::KnowledgeDocument>()
+        .schema_from::<knowledge::AddDocumentRequest>()
+        .schema_from::<knowledge::SearchRequest>()
+        .schema_from::<knowledge::SearchHit>()
+        .schema_from::<knowledge::MemoryChunk>()
+        .schema_from::<knowledge::IngestionSource>()
+        .schema_from::<knowledge::NewChunk>()
+        .schema_from::<knowledge::PutChunksRequest>()
+        .schema_from::<knowledge::PendingChunk>()
+        .schema_from::<knowledge::ChunkPlan>()
+        .schema_from::<knowledge::ChunkEmbedding>()
+        .schema_from::<knowledge::PutEmbeddingsRequest>()
+        .schema_from::<knowledge::DocumentReadyRequest>()
+        .schema_from::<knowledge::DocumentFailedRequest>()
+        .schema_from::<knowledge::DocumentTextRequest>()
         .security_scheme(
             "bearer",
             SecurityScheme::Http(

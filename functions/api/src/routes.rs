@@ -129,6 +129,22 @@ pub enum RouteId {
     OpenAiChatCompletions,
     OpenAiEmbeddings,
     OpenAiModels,
+    KnowledgeBasesCreate,
+    KnowledgeBasesList,
+    KnowledgeBasesGet,
+    KnowledgeBasesDelete,
+    KnowledgeDocumentsAdd,
+    KnowledgeDocumentsList,
+    KnowledgeDocumentsGet,
+    KnowledgeDocumentsDelete,
+    KnowledgeSearch,
+    WorkerKnowledgeSearch,
+    WorkerKnowledgeSource,
+    WorkerKnowledgeChunks,
+    WorkerKnowledgeEmbeddings,
+    WorkerKnowledgeReady,
+    WorkerKnowledgeFailed,
+    WorkerKnowledgeText,
 }
 
 impl RouteId {
@@ -157,6 +173,22 @@ impl RouteId {
                 | R::OpenAiChatCompletions
                 | R::OpenAiEmbeddings
                 | R::OpenAiModels
+                | R::KnowledgeBasesCreate
+                | R::KnowledgeBasesList
+                | R::KnowledgeBasesGet
+                | R::KnowledgeBasesDelete
+                | R::KnowledgeDocumentsAdd
+                | R::KnowledgeDocumentsList
+                | R::KnowledgeDocumentsGet
+                | R::KnowledgeDocumentsDelete
+                | R::KnowledgeSearch
+                | R::WorkerKnowledgeSearch
+                | R::WorkerKnowledgeSource
+                | R::WorkerKnowledgeChunks
+                | R::WorkerKnowledgeEmbeddings
+                | R::WorkerKnowledgeReady
+                | R::WorkerKnowledgeFailed
+                | R::WorkerKnowledgeText
         )
     }
 
@@ -169,9 +201,15 @@ impl RouteId {
 /// Whether `path` is one of the AI section's (what a deployment split in two forwards to
 /// its AI half).
 pub fn is_ai_path(path: &str) -> bool {
-    ["/v1/", "/api/v1/ai/", "/api/v1/worker/ai/"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
+    [
+        "/v1/",
+        "/api/v1/ai/",
+        "/api/v1/worker/ai/",
+        "/api/v1/knowledge/",
+        "/api/v1/worker/knowledge/",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
 }
 
 /// A future of a handler's outcome (`Send` natively, where axum spawns it).
@@ -1239,6 +1277,159 @@ pub static ROUTES: &[RouteDef] = &[
         "OpenAI-compatible model list: the account's enabled models",
     )
     .tag("openai"),
+    route(
+        R::KnowledgeBasesCreate,
+        Method::POST,
+        "/api/v1/knowledge/bases",
+        User(Some(Permission::AiManage)),
+        "Create a knowledge base for an embedding model the account's providers offer",
+    )
+    .tag("knowledge")
+    .request("CreateKnowledgeBaseRequest")
+    .responds(201, "KnowledgeBase"),
+    route(
+        R::KnowledgeBasesList,
+        Method::GET,
+        "/api/v1/knowledge/bases",
+        User(Some(Permission::AiRead)),
+        "The account's knowledge bases with their document and chunk counts",
+    )
+    .tag("knowledge")
+    .list_of("KnowledgeBase"),
+    route(
+        R::KnowledgeBasesGet,
+        Method::GET,
+        "/api/v1/knowledge/bases/{id}",
+        User(Some(Permission::AiRead)),
+        "One knowledge base",
+    )
+    .tag("knowledge")
+    .responds(200, "KnowledgeBase"),
+    route(
+        R::KnowledgeBasesDelete,
+        Method::DELETE,
+        "/api/v1/knowledge/bases/{id}",
+        User(Some(Permission::AiManage)),
+        "Delete a knowledge base with its documents and chunks",
+    )
+    .tag("knowledge")
+    .responds(200, "KnowledgeBase"),
+    route(
+        R::KnowledgeDocumentsAdd,
+        Method::POST,
+        "/api/v1/knowledge/bases/{id}/documents",
+        User(Some(Permission::AiManage)),
+        "Add a text ({title, text}) or a stored file ({file_id, title?}); chunking and embedding run as queue jobs; the same content again changes nothing",
+    )
+    .tag("knowledge")
+    .request("AddDocumentRequest")
+    .responds(202, "KnowledgeDocument"),
+    route(
+        R::KnowledgeDocumentsList,
+        Method::GET,
+        "/api/v1/knowledge/bases/{id}/documents",
+        User(Some(Permission::AiRead)),
+        "A base's documents, newest first, with their status",
+    )
+    .tag("knowledge")
+    .list_of("KnowledgeDocument"),
+    route(
+        R::KnowledgeDocumentsGet,
+        Method::GET,
+        "/api/v1/knowledge/bases/{id}/documents/{doc_id}",
+        User(Some(Permission::AiRead)),
+        "One document",
+    )
+    .tag("knowledge")
+    .responds(200, "KnowledgeDocument"),
+    route(
+        R::KnowledgeDocumentsDelete,
+        Method::DELETE,
+        "/api/v1/knowledge/bases/{id}/documents/{doc_id}",
+        User(Some(Permission::AiManage)),
+        "Delete a document and its chunks",
+    )
+    .tag("knowledge")
+    .responds(200, "KnowledgeDocument"),
+    route(
+        R::KnowledgeSearch,
+        Method::POST,
+        "/api/v1/knowledge/bases/{id}/search",
+        User(Some(Permission::AiUse)),
+        "Search a base: hybrid (default; reciprocal rank fusion of vector and full text), vector or text",
+    )
+    .tag("knowledge")
+    .request("SearchRequest")
+    .list_of("SearchHit"),
+    route(
+        R::WorkerKnowledgeSearch,
+        Method::POST,
+        "/api/v1/worker/knowledge/bases/{id}/search",
+        Service,
+        "Search for consumers (the body names account_id)",
+    )
+    .tag("worker")
+    .request("SearchRequest")
+    .list_of("SearchHit"),
+    route(
+        R::WorkerKnowledgeSource,
+        Method::GET,
+        "/api/v1/worker/knowledge/documents/{id}",
+        Service,
+        "A document's text, its hash and its base's chunking settings and model",
+    )
+    .tag("worker")
+    .responds(200, "IngestionSource"),
+    route(
+        R::WorkerKnowledgeChunks,
+        Method::PUT,
+        "/api/v1/worker/knowledge/documents/{id}/chunks",
+        Service,
+        "Set a document's chunks: unchanged ones keep their vectors; answers the ones to embed (409 if the text changed since)",
+    )
+    .tag("worker")
+    .request("PutChunksRequest")
+    .responds(200, "ChunkPlan"),
+    route(
+        R::WorkerKnowledgeEmbeddings,
+        Method::PUT,
+        "/api/v1/worker/knowledge/documents/{id}/embeddings",
+        Service,
+        "Store chunks' vectors (the base's first fixes its dimension)",
+    )
+    .tag("worker")
+    .request("PutEmbeddingsRequest")
+    .responds(200, "KnowledgeDocument"),
+    route(
+        R::WorkerKnowledgeReady,
+        Method::POST,
+        "/api/v1/worker/knowledge/documents/{id}/ready",
+        Service,
+        "Mark a document ready (409 unless every chunk of that text has its vector)",
+    )
+    .tag("worker")
+    .request("DocumentReadyRequest")
+    .responds(200, "KnowledgeDocument"),
+    route(
+        R::WorkerKnowledgeFailed,
+        Method::POST,
+        "/api/v1/worker/knowledge/documents/{id}/failed",
+        Service,
+        "Mark a document failed, saying why",
+    )
+    .tag("worker")
+    .request("DocumentFailedRequest")
+    .responds(200, "KnowledgeDocument"),
+    route(
+        R::WorkerKnowledgeText,
+        Method::PUT,
+        "/api/v1/worker/knowledge/documents/{id}/text",
+        Service,
+        "A file document's text, read by the media runner; new text queues the ingestion",
+    )
+    .tag("worker")
+    .request("DocumentTextRequest")
+    .responds(200, "KnowledgeDocument"),
 ];
 
 /// Runs any route.
@@ -1344,7 +1535,7 @@ async fn dispatch_core(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
 
 /// Runs a route of the AI section (and health and readiness).
 async fn dispatch_ai(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
-    use handlers::{ai, openai_compat, ops};
+    use handlers::{ai, knowledge, openai_compat, ops};
     match id {
         R::Health => ops::health(ctx).await,
         R::Ready => ops::ready(ctx).await,
@@ -1367,6 +1558,21 @@ async fn dispatch_ai(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::OpenAiChatCompletions => openai_compat::chat_completions(ctx).await,
         R::OpenAiEmbeddings => openai_compat::embeddings(ctx).await,
         R::OpenAiModels => openai_compat::models(ctx).await,
+        R::KnowledgeBasesCreate => knowledge::create_base(ctx).await,
+        R::KnowledgeBasesList => knowledge::list_bases(ctx).await,
+        R::KnowledgeBasesGet => knowledge::get_base(ctx).await,
+        R::KnowledgeBasesDelete => knowledge::delete_base(ctx).await,
+        R::KnowledgeDocumentsAdd => knowledge::add_document(ctx).await,
+        R::KnowledgeDocumentsList => knowledge::list_documents(ctx).await,
+        R::KnowledgeDocumentsGet => knowledge::get_document(ctx).await,
+        R::KnowledgeDocumentsDelete => knowledge::delete_document(ctx).await,
+        R::KnowledgeSearch | R::WorkerKnowledgeSearch => knowledge::search(ctx).await,
+        R::WorkerKnowledgeSource => knowledge::worker_source(ctx).await,
+        R::WorkerKnowledgeChunks => knowledge::worker_put_chunks(ctx).await,
+        R::WorkerKnowledgeEmbeddings => knowledge::worker_put_embeddings(ctx).await,
+        R::WorkerKnowledgeReady => knowledge::worker_ready(ctx).await,
+        R::WorkerKnowledgeFailed => knowledge::worker_failed(ctx).await,
+        R::WorkerKnowledgeText => knowledge::worker_put_text(ctx).await,
         _ => Err(crate::error::ApiError::not_found("route")),
     }
 }

@@ -3,6 +3,7 @@
 pub mod ai;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod email;
+pub mod knowledge;
 pub mod maintenance;
 pub mod spawn;
 pub mod system;

@@ -1,6 +1,7 @@
-//! The API's worker file routes, as the runner calls them (service token only): download a
-//! version's bytes to a file, upload a derivative, merge metadata, report on a processing job.
-//! See docs/api.md, "Worker file routes".
+//! The API's worker routes, as the runner calls them (service token only): download a file
+//! version's bytes to a file, upload a derivative, merge metadata, report on a processing job
+//! (docs/api.md, "Worker file routes"); hand a knowledge document its file's text or its
+//! failure (`/api/v1/worker/knowledge/documents/...`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use jobs::client::{BackendApiClient, ClientError};
 use serde_json::{Value, json};
+use shared::api::knowledge::{DocumentFailedRequest, DocumentTextRequest};
 use tokio::io::AsyncWriteExt as _;
 use uuid::Uuid;
 
@@ -65,6 +67,8 @@ pub struct Downloaded {
     pub size: u64,
     /// The type the API stored for the version (sniffed at upload).
     pub content_type: String,
+    /// The file's name, from `Content-Disposition`.
+    pub file_name: Option<String>,
 }
 
 /// The worker file routes of one API.
@@ -129,6 +133,11 @@ impl FileApi {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("application/octet-stream")
             .to_string();
+        let file_name = resp
+            .headers()
+            .get(reqwest::header::CONTENT_DISPOSITION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(disposition_file_name);
         let mut out = tokio::fs::File::create(dest).await?;
         let mut size = 0u64;
         let mut body = resp.bytes_stream();
@@ -141,7 +150,11 @@ impl FileApi {
             out.write_all(&chunk).await?;
         }
         out.flush().await?;
-        Ok(Downloaded { size, content_type })
+        Ok(Downloaded {
+            size,
+            content_type,
+            file_name,
+        })
     }
 
     /// Uploads a thumbnail (`Some(box)`) or the poster (`None`) of version `version`.
@@ -193,5 +206,103 @@ impl FileApi {
             .timeout(Duration::from_secs(30))
             .json(&json!({ "status": status, "result_data": result_data, "error": error }));
         self.data(req).await.map(drop)
+    }
+
+    /// Hands knowledge document `document` the text read from its file.
+    pub async fn put_document_text(
+        &self,
+        document: Uuid,
+        text: String,
+    ) -> Result<(), ApiCallError> {
+        let req = self
+            .http
+            .put(self.url(&format!(
+                "/api/v1/worker/knowledge/documents/{document}/text"
+            )))
+            .timeout(Duration::from_secs(60))
+            .json(&DocumentTextRequest { text: Some(text) });
+        self.data(req).await.map(drop)
+    }
+
+    /// Marks knowledge document `document` failed, with the reason people will read.
+    pub async fn fail_document(&self, document: Uuid, error: &str) -> Result<(), ApiCallError> {
+        let req = self
+            .http
+            .post(self.url(&format!(
+                "/api/v1/worker/knowledge/documents/{document}/failed"
+            )))
+            .timeout(Duration::from_secs(30))
+            .json(&DocumentFailedRequest {
+                error: Some(error.to_owned()),
+            });
+        self.data(req).await.map(drop)
+    }
+}
+
+/// The file name of a `Content-Disposition` header: `filename*` (RFC 5987, UTF-8), else the
+/// plain `filename` (the API's ASCII fallback, which keeps the extension).
+fn disposition_file_name(header: &str) -> Option<String> {
+    let mut plain = None;
+    for part in header.split(';') {
+        let Some((key, value)) = part.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        match key.trim().to_ascii_lowercase().as_str() {
+            "filename*" => {
+                let encoded = value
+                    .get(..7)
+                    .filter(|p| p.eq_ignore_ascii_case("UTF-8''"))
+                    .and_then(|_| value.get(7..));
+                if let Some(name) = encoded.and_then(percent_decode) {
+                    return Some(name);
+                }
+            }
+            "filename" => plain = Some(value.trim_matches('"').to_owned()),
+            _ => {}
+        }
+    }
+    plain.filter(|n| !n.is_empty())
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(s.len());
+    let mut rest = s.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = tail.get(2..)?;
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok().filter(|n| !n.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_come_from_content_disposition() {
+        assert_eq!(
+            disposition_file_name(
+                "attachment; filename=\"_t_ a;b.md\"; filename*=UTF-8''%C3%A9t%C3%A9%20a%3Bb.md"
+            )
+            .as_deref(),
+            Some("été a;b.md")
+        );
+        assert_eq!(
+            disposition_file_name("attachment; filename=\"notes.txt\"").as_deref(),
+            Some("notes.txt")
+        );
+        assert_eq!(
+            disposition_file_name("attachment; filename*=UTF-8''%ZZ; filename=\"x.html\"")
+                .as_deref(),
+            Some("x.html")
+        );
+        assert_eq!(disposition_file_name("inline"), None);
     }
 }

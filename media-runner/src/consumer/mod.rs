@@ -1,11 +1,13 @@
 //! The runner as a queue consumer: the `file_processing` job types on the `jobs` crate's
 //! polling consumer (leases, heartbeats, retries), reaching files only through the API.
 //!
-//! - `api`: the worker file routes (download, derivatives, metadata, reports).
-//! - `media_job`: the four job types and how their failures are classified.
+//! - `api`: the worker routes (download, derivatives, metadata, reports, documents' text).
+//! - `media_job`: the four media job types and how their failures are classified.
+//! - `knowledge_job`: `knowledge.extract`, a knowledge document's text from its file.
 //! - `workdir`: private per-run scratch dirs, removed on every path.
 
 pub mod api;
+pub mod knowledge_job;
 pub mod media_job;
 pub mod workdir;
 
@@ -15,7 +17,9 @@ use jobs::client::BackendApiClient;
 use jobs::job::Registry;
 
 use crate::limits::Limits;
+use crate::text::TextLimits;
 use api::{ApiCallError, FileApi};
+use knowledge_job::KnowledgeExtractJob;
 use media_job::{MediaJob, Step};
 use workdir::WorkRoot;
 
@@ -30,6 +34,7 @@ pub fn registry(
     client: Arc<BackendApiClient>,
     work: Arc<WorkRoot>,
     limits: Limits,
+    text_limits: TextLimits,
 ) -> Result<Registry, ApiCallError> {
     let api = FileApi::new(client)?;
     let mut registry = Registry::new();
@@ -41,5 +46,11 @@ pub fn registry(
             limits,
         )));
     }
+    registry.register(Arc::new(KnowledgeExtractJob::new(
+        api,
+        work,
+        limits,
+        text_limits,
+    )));
     Ok(registry)
 }

@@ -262,6 +262,9 @@ pub struct ChatAnswer {
     pub cost_usd: f64,
     /// Every attempt, in order.
     pub attempts: Vec<Attempt>,
+    /// The knowledge chunks `memory` added to the system message, best first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Vec<crate::api::knowledge::MemoryChunk>>,
 }
 
 /// `POST /api/v1/ai/embeddings` (the worker twin adds `account_id`).
@@ -412,6 +415,9 @@ pub struct LedgerRow {
     pub ttft_ms: Option<i32>,
     /// Knowledge chunks added to the prompt.
     pub memory_chunks: i32,
+    /// Their ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_chunk_ids: Option<Vec<Uuid>>,
     /// When.
     pub created_at: DateTime<Utc>,
 }

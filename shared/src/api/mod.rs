@@ -5,6 +5,7 @@ pub mod announcement;
 pub mod auth;
 pub mod files;
 pub mod jobs;
+pub mod knowledge;
 pub mod maintenance;
 pub mod ops;
 pub mod storages;

@@ -5,6 +5,7 @@ pub mod ai;
 pub mod auth;
 pub mod files;
 pub mod jobs;
+pub mod knowledge;
 pub mod openai_compat;
 pub mod ops;
 pub mod storages;

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod credentials;
 pub mod files;
 pub mod jobs;
+pub mod knowledge;
 pub mod maintenance;
 pub mod notify;
 pub mod passwords;

@@ -313,6 +313,8 @@ pub struct LedgerEntry {
     pub latency_ms: i32,
     pub ttft_ms: Option<i32>,
     pub memory_chunks: i32,
+    /// The chunks' ids, a JSON array (Spin's host has no uuid[]).
+    pub memory_chunk_ids: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -342,6 +344,7 @@ pub async fn insert_ledger(c: &dyn Conn, e: &LedgerEntry) -> Result<(), DbError>
         e.ttft_ms.into(),
         e.memory_chunks.into(),
         e.created_at.into(),
+        e.memory_chunk_ids.clone().into(),
     ];
     c.execute(sql::AI_LEDGER_INSERT, &params).await.map(drop)
 }
@@ -450,6 +453,7 @@ pub async fn list_requests(
                 latency_ms: r.get("latency_ms")?,
                 ttft_ms: r.get("ttft_ms")?,
                 memory_chunks: r.get("memory_chunks")?,
+                memory_chunk_ids: r.get("memory_chunk_ids")?,
                 created_at: r.get("created_at")?,
             })
         })

@@ -9,6 +9,7 @@ pub mod backups;
 pub mod direct_uploads;
 pub mod file_processing;
 pub mod files;
+pub mod knowledge;
 pub mod maintenance;
 pub mod roles;
 pub mod sessions;

@@ -20,6 +20,7 @@ mod file_versions;
 mod files;
 mod job_delivery;
 mod job_tracking;
+mod knowledge;
 mod maintenance;
 mod media_processing;
 mod notifications;

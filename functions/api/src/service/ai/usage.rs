@@ -147,6 +147,9 @@ pub async fn requests(
             latency_ms: e.latency_ms,
             ttft_ms: e.ttft_ms,
             memory_chunks: e.memory_chunks,
+            memory_chunk_ids: e
+                .memory_chunk_ids
+                .and_then(|ids| serde_json::from_value(ids).ok()),
             created_at: e.created_at,
         })
         .collect();

@@ -12,6 +12,7 @@
 //! directly (maintenance `run_once`, enqueue inside a transaction, seeding an admin).
 #![allow(dead_code)]
 
+pub mod consumer;
 pub mod files;
 pub mod mail;
 pub mod media;

@@ -222,6 +222,8 @@ pub struct Ended {
     /// When it ended, if recorded later than that.
     pub ended_ms: Option<i64>,
     pub was_probe: bool,
+    /// The knowledge chunks a chat call's memory added (`None`: it asked for none).
+    pub memory: Option<Vec<shared::api::knowledge::MemoryChunk>>,
     /// Ok: the usage and its cost in pico-USD; Err: the failure, and whether it came after the
     /// first chunk reached the client (`cut`).
     pub result: Result<(TokenUsage, i64), (Failure, bool)>,
@@ -288,7 +290,14 @@ pub async fn record(deps: &Deps, ended: &Ended) -> Attempt {
         cost_pusd: cost,
         latency_ms,
         ttft_ms: ended.ttft_ms.and_then(|t| i32::try_from(t).ok()),
-        memory_chunks: 0,
+        memory_chunks: ended
+            .memory
+            .as_ref()
+            .map_or(0, |m| i32::try_from(m.len()).unwrap_or(i32::MAX)),
+        memory_chunk_ids: ended
+            .memory
+            .as_ref()
+            .map(|m| serde_json::json!(m.iter().map(|c| c.chunk_id).collect::<Vec<_>>())),
         created_at: deps.clock.now(),
     };
     if let Err(e) = crate::store::ai::insert_ledger(&*deps.db, &entry).await {

@@ -20,6 +20,7 @@ use serde_json::Value;
 use shared::ErrorCode;
 use shared::FieldError;
 use shared::api::ai::{Attempt, ChatAnswer, ChatRequest, EmbeddingsAnswer, EmbeddingsRequest};
+use shared::api::knowledge::MemoryChunk;
 use uuid::Uuid;
 
 use self::attempt::{Deps, Ended, Failure, call_whole, open, record, within};
@@ -33,6 +34,7 @@ use super::routing::state::{self, Limits, Target};
 use super::routing::strategy::{self, Choice, Strategy};
 use crate::Api;
 use crate::error::{ApiError, ApiResult};
+use crate::service::knowledge::memory;
 use crate::service::validate::Checks;
 
 /// Attempts per call at most (API.md "Failover").
@@ -173,12 +175,6 @@ fn check_chat(req: ChatRequest) -> ApiResult<(Route, ChatCall, bool)> {
     }
     if req.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
         checks.fail("temperature", "must be from 0 to 2");
-    }
-    if req.memory.is_some() {
-        checks.fail(
-            "memory",
-            "knowledge bases are not available yet (they arrive with the knowledge feature)",
-        );
     }
     checks.finish()?;
     let route = route.ok_or_else(|| ApiError::internal("validation passed without a route"))?;
@@ -374,6 +370,7 @@ async fn claim(
         ttft_ms: None,
         ended_ms: None,
         was_probe,
+        memory: None,
         result: Err((Failure::broken("not finished"), false)),
     }))
 }
@@ -465,8 +462,13 @@ fn rejected(f: &Failure) -> ApiError {
 }
 
 /// `POST /api/v1/ai/chat` and its twins.
-pub async fn chat(api: &Api, caller: Caller, req: ChatRequest) -> ApiResult<ChatOutcome> {
-    let (route, call, stream) = check_chat(req)?;
+pub async fn chat(api: &Api, caller: Caller, mut req: ChatRequest) -> ApiResult<ChatOutcome> {
+    let memory_request = req.memory.take();
+    let (route, mut call, stream) = check_chat(req)?;
+    let memory = match &memory_request {
+        Some(m) => Some(memory::recall(api, caller, m, &mut call.messages).await?),
+        None => None,
+    };
     let deps = Deps::of(api);
     let estimate = (
         estimate_input_tokens(&call),
@@ -519,6 +521,7 @@ pub async fn chat(api: &Api, caller: Caller, req: ChatRequest) -> ApiResult<Chat
             continue;
         };
         n += 1;
+        ended.memory.clone_from(&memory);
         let request = cand.upstream.chat_request(&route.model, &call, stream);
         let json_anthropic = json_output && cand.upstream.kind == Kind::Anthropic;
         if stream {
@@ -569,7 +572,7 @@ pub async fn chat(api: &Api, caller: Caller, req: ChatRequest) -> ApiResult<Chat
                 ended.result = Ok((usage, cost));
                 attempts.push(finish_later(api, &deps, ended, hold, cost).await);
                 return Ok(ChatOutcome::Answer(Box::new(answer_of(
-                    call_id, &cand, answer, usage, cost, attempts,
+                    call_id, &cand, answer, usage, cost, attempts, memory,
                 ))));
             }
             Err(f) => {
@@ -660,6 +663,7 @@ fn answer_of(
     usage: shared::api::ai::TokenUsage,
     cost: i64,
     attempts: Vec<Attempt>,
+    memory: Option<Vec<MemoryChunk>>,
 ) -> ChatAnswer {
     ChatAnswer {
         id: call_id,
@@ -672,6 +676,7 @@ fn answer_of(
         usage,
         cost_usd: pusd_to_usd(cost),
         attempts,
+        memory,
     }
 }
 
@@ -896,6 +901,7 @@ pub async fn probe_models(
             ttft_ms: None,
             ended_ms: None,
             was_probe: false,
+            memory: None,
             result: outcome
                 .map(|u| (u, cost_pusd(&u, &model.price)))
                 .map_err(|f| (f, false)),

@@ -198,6 +198,7 @@ impl Relay {
             usage,
             cost_usd: crate::service::ai::money::pusd_to_usd(cost),
             attempts,
+            memory: self.ended.memory.clone(),
         };
         self.pending.push_back(ProxyEvent::Done(Box::new(answer)));
     }
