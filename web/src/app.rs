@@ -77,6 +77,8 @@ fn page(route: AppRoute, signed_in: bool) -> View {
         AppRoute::Users => view! { pages::users::UsersPage {} },
         AppRoute::Webhooks => view! { pages::webhooks::WebhooksPage {} },
         AppRoute::Ai => view! { pages::ai::AiPage {} },
+        AppRoute::Knowledge => view! { pages::knowledge::KnowledgePage {} },
+        AppRoute::KnowledgeBase { id } => view! { pages::knowledge::KnowledgeBasePage(id=id) },
         AppRoute::NotFound => view! { pages::not_found::NotFoundPage {} },
     }
 }

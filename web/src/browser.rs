@@ -84,6 +84,13 @@ pub fn every(ms: i32, tick: impl FnMut() + 'static) {
     });
 }
 
+/// Asks the user to confirm `message` (`false` when the browser will not ask).
+pub fn confirm(message: &str) -> bool {
+    window()
+        .and_then(|w| w.confirm_with_message(message).ok())
+        .unwrap_or(false)
+}
+
 /// Puts `text` on the clipboard.
 pub async fn copy_to_clipboard(text: &str) -> Result<(), String> {
     let w = window().ok_or("no window")?;

@@ -30,6 +30,15 @@ pub enum AppRoute {
     /// AI providers, playground, keys, budget, usage and ledger.
     #[to("/ai")]
     Ai,
+    /// Knowledge bases.
+    #[to("/knowledge")]
+    Knowledge,
+    /// One knowledge base: its documents and search.
+    #[to("/knowledge/<id>")]
+    KnowledgeBase {
+        /// The base's id (checked by the page).
+        id: String,
+    },
     /// A share link's public page (no sign-in).
     #[to("/shared/<token>")]
     Shared {

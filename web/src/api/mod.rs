@@ -4,6 +4,7 @@ pub mod ai;
 pub mod auth;
 pub mod files;
 pub mod http;
+pub mod knowledge;
 pub mod queues;
 pub mod storages;
 pub mod upload;

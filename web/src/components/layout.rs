@@ -25,6 +25,8 @@ pub enum Section {
     Webhooks,
     /// AI.
     Ai,
+    /// Knowledge bases.
+    Knowledge,
     /// None of them.
     Other,
 }
@@ -61,6 +63,7 @@ pub fn Shell(section: Section, children: Children) -> View {
                     (if session.can(Permission::UsersRead) { link(Section::Users, "/users", "Users") } else { view! {} })
                     (if session.can(Permission::WebhooksRead) { link(Section::Webhooks, "/webhooks", "Webhooks") } else { view! {} })
                     (if session.can(Permission::AiRead) { link(Section::Ai, "/ai", "AI") } else { view! {} })
+                    (if session.can(Permission::AiRead) { link(Section::Knowledge, "/knowledge", "Knowledge") } else { view! {} })
                 }
             }
             div(class="topbar-end") {

@@ -3,6 +3,7 @@
 pub mod ai;
 pub mod file_detail;
 pub mod files;
+pub mod knowledge;
 pub mod login;
 pub mod not_found;
 pub mod queues;
