@@ -661,7 +661,7 @@ async fn failures_fail_over_before_the_first_byte_and_end_streams_with_error_aft
         json!({"model": "m", "messages": [{"role": "wizard", "content": "x"}]}),
         json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": 9}),
         json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "routing": {"strategy": "fastest"}}),
-        json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "memory": {"knowledge_base_id": "0190d5a8-0000-7000-8000-000000000000"}}),
+        json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "memory": {"top_k": 3}}),
     ] {
         p.post("/api/v1/ai/chat", Some(&owner.access), body)
             .await

@@ -209,7 +209,8 @@ fn NewBaseForm() -> View {
                             .into_iter()
                             .map(|m| {
                                 let selected = m == chosen;
-                                view! { option(value=m.clone(), selected=selected) { (m) } }
+                                let value = m.clone();
+                                view! { option(value=value, selected=selected) { (m) } }
                             })
                             .collect::<Vec<_>>()
                             .into()

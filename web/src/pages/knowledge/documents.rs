@@ -28,8 +28,18 @@ pub fn readable(content_type: &str, filename: &str) -> bool {
     let by_name = filename.rsplit_once('.').is_some_and(|(_, ext)| {
         matches!(
             ext.to_ascii_lowercase().as_str(),
-            "md" | "markdown" | "mdown" | "mkd" | "mkdn" | "html" | "htm" | "xhtml" | "txt"
-                | "text" | "csv" | "tsv" | "log"
+            "md" | "markdown"
+                | "mdown"
+                | "mkd"
+                | "mkdn"
+                | "html"
+                | "htm"
+                | "xhtml"
+                | "txt"
+                | "text"
+                | "csv"
+                | "tsv"
+                | "log"
         )
     });
     match essence.as_str() {
@@ -231,7 +241,9 @@ fn AddFile(loaded: Loaded) -> View {
                     let found: Vec<File> = p
                         .items
                         .into_iter()
-                        .filter(|f| f.deleted_at.is_none() && readable(&f.content_type, &f.filename))
+                        .filter(|f| {
+                            f.deleted_at.is_none() && readable(&f.content_type, &f.filename)
+                        })
                         .collect();
                     chosen.set(found.first().map(|f| f.id.to_string()).unwrap_or_default());
                     files.set(found);
@@ -255,7 +267,10 @@ fn AddFile(loaded: Loaded) -> View {
         spawn_local_scoped(async move {
             match api::knowledge::add_file(loaded.id, file, (!t.is_empty()).then_some(t)).await {
                 Ok(d) => {
-                    notices.success(format!("Document {} added; its text is read first", d.title));
+                    notices.success(format!(
+                        "Document {} added; its text is read first",
+                        d.title
+                    ));
                     title.set(String::new());
                     loaded.refresh();
                 }

@@ -203,9 +203,10 @@ fn Header(loaded: Loaded, can_manage: bool) -> View {
 
 /// One line about a base: model, dimension, chunking and counts.
 pub fn summary(b: &KnowledgeBase) -> String {
-    let dims = b
-        .dimensions
-        .map_or_else(|| "dimension not known yet".to_string(), |d| format!("{d} dimensions"));
+    let dims = b.dimensions.map_or_else(
+        || "dimension not known yet".to_string(),
+        |d| format!("{d} dimensions"),
+    );
     format!(
         "Embedding model {} ({dims}); chunks of {} tokens overlapping by {}; {} document{}, {} chunk{}; created {}",
         b.embedding_model,

@@ -97,7 +97,11 @@ pub fn Search(base: Uuid) -> View {
         busy.set(true);
         problem.set(None);
         let (q, m) = (query.get_clone_untracked(), mode.get_clone_untracked());
-        let k = top_k.get_clone_untracked().trim().parse::<i64>().unwrap_or(5);
+        let k = top_k
+            .get_clone_untracked()
+            .trim()
+            .parse::<i64>()
+            .unwrap_or(5);
         spawn_local_scoped(async move {
             match api::knowledge::search(base, q.trim(), k, &m).await {
                 Ok(found) => hits.set(Some((query_words(&q), found))),
@@ -117,7 +121,10 @@ pub fn Search(base: Uuid) -> View {
         Some((words, found)) => {
             let items = found
                 .into_iter()
-                .map(|h| view! { Hit(hit=h, words=words.clone()) })
+                .map(|h| {
+                    let words = words.clone();
+                    view! { Hit(hit=h, words=words) }
+                })
                 .collect::<Vec<_>>();
             view! { ol(id="kb-hits", class="hits", aria-label="Search results") { (items) } }
         }
@@ -200,9 +207,13 @@ mod tests {
 
     #[test]
     fn whole_words_are_marked_in_any_case_and_the_text_is_kept() {
-        let text = "Shield volcanoes like Mauna Loa have gentle slopes; a shield's lava <b>runs</b>.";
+        let text =
+            "Shield volcanoes like Mauna Loa have gentle slopes; a shield's lava <b>runs</b>.";
         let pieces = highlight(text, &query_words("shield LAVA b"));
-        assert_eq!(pieces.iter().map(|(p, _)| p.as_str()).collect::<String>(), text);
+        assert_eq!(
+            pieces.iter().map(|(p, _)| p.as_str()).collect::<String>(),
+            text
+        );
         assert_eq!(
             marked(text, "shield LAVA b"),
             vec!["Shield", "shield", "lava", "b", "b"]
