@@ -24,12 +24,14 @@ pn_install_browser() {
   PN_CHROMIUM=$(command -v chromium)
 }
 
-# pn_web_e2e BASE_URL OUT_DIR [LLM_URL] : the web UI's end-to-end flow in headless Chromium
-# against a running platform (web/e2e/flow.mjs), screenshots into OUT_DIR. With LLM_URL (an
-# OpenAI-compatible server serving `smollm2`), the AI page's steps run too.
+# pn_web_e2e BASE_URL OUT_DIR [LLM_URL] [EMBED_URL] : the web UI's end-to-end flow in headless
+# Chromium against a running platform (web/e2e/flow.mjs), screenshots into OUT_DIR. With LLM_URL
+# (an OpenAI-compatible server serving `smollm2`), the AI page's steps run too; with EMBED_URL
+# (an OpenAI-compatible /v1/embeddings), the knowledge page's.
 pn_web_e2e() {
-  local samples="${POWERNODE_MEDIA_SAMPLES:-$PN_ROOT/media-runner/tests/media-samples}" llm=()
+  local samples="${POWERNODE_MEDIA_SAMPLES:-$PN_ROOT/media-runner/tests/media-samples}" llm=() embed=()
   [[ -z "${3:-}" ]] || llm=(--llm "$3")
+  [[ -z "${4:-}" ]] || embed=(--embed "$4")
   mkdir -p "$2" &&
-    node "$PN_ROOT/web/e2e/flow.mjs" --base "$1" --out "$2" --samples "$samples" "${llm[@]}"
+    node "$PN_ROOT/web/e2e/flow.mjs" --base "$1" --out "$2" --samples "$samples" "${llm[@]}" "${embed[@]}"
 }

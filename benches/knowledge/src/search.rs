@@ -52,6 +52,10 @@ pub struct Search {
     /// Concurrency levels measured besides sequential.
     #[arg(long, value_delimiter = ',', default_value = "2,4")]
     concurrency: Vec<usize>,
+    /// Try a change of the search SQL: the index CTE keeps max(top_k, N) rows, the outer
+    /// query cuts them to top_k (more candidates for a filtered iterative scan).
+    #[arg(long)]
+    overfetch: Option<u32>,
     /// Passes over the query set for each timed run.
     #[arg(long, default_value_t = 2)]
     passes: usize,
@@ -112,16 +116,26 @@ struct Conn {
 }
 
 impl Conn {
-    async fn open(url: &str, filtered: bool) -> Result<Self> {
+    async fn open(url: &str, filtered: bool, overfetch: Option<u32>) -> Result<Self> {
         let client = connect(url).await?;
-        let (approx, exact) = if filtered {
+        let (mut approx, exact, k) = if filtered {
             (
                 dims(sql::KNOWLEDGE_SEARCH_VECTOR),
                 dims(sql::KNOWLEDGE_SEARCH_VECTOR_EXACT),
+                "$4",
             )
         } else {
-            (dims(SEARCH_ALL), dims(SEARCH_ALL_EXACT))
+            (dims(SEARCH_ALL), dims(SEARCH_ALL_EXACT), "$2")
         };
+        if let Some(n) = overfetch {
+            // The index CTE keeps max(top_k, n) rows; the outer query cuts to top_k.
+            let limit = format!("LIMIT {k})");
+            if !approx.contains(&limit) {
+                bail!("--overfetch: the search SQL has no `{limit}` to widen");
+            }
+            approx = approx.replacen(&limit, &format!("LIMIT greatest({k}::bigint, {n}))"), 1);
+            approx.push_str(&format!("\n LIMIT {k}"));
+        }
         Ok(Self {
             settings: client.prepare(sql::KNOWLEDGE_SEARCH_SETTINGS).await?,
             approx: client.prepare(&approx).await?,
@@ -462,7 +476,7 @@ pub async fn run(args: Search) -> Result<()> {
         let filtered = set.filter.is_some();
         let mut conns = Vec::new();
         for _ in 0..max_conc {
-            conns.push(Conn::open(&args.db, filtered).await?);
+            conns.push(Conn::open(&args.db, filtered, args.overfetch).await?);
         }
         let n = set.queries.len();
         eprintln!(

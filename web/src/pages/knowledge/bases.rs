@@ -173,11 +173,14 @@ fn NewBaseForm() -> View {
             match api::knowledge::create_base(new).await {
                 Ok(b) => {
                     notices.success(format!("Knowledge base {} created", b.name));
+                    // Leaving the page disposes this form's signals: nothing may follow.
                     navigate(&format!("/knowledge/{}", b.id));
                 }
-                Err(e) => problem.set(Some(e.describe())),
+                Err(e) => {
+                    problem.set(Some(e.describe()));
+                    busy.set(false);
+                }
             }
-            busy.set(false);
         });
     };
     view! {

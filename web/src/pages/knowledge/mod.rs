@@ -86,11 +86,10 @@ pub fn KnowledgeBasePage(id: String) -> View {
         let ticket = latest.get_untracked() + 1;
         latest.set_silent(ticket);
         spawn_local_scoped(async move {
+            // The documents first: a base read after them counts at least the chunks of every
+            // document they show as ready, so the counts never lag when polling stops.
+            let docs = api::knowledge::documents(id, page).await;
             let base = api::knowledge::base(id).await;
-            let docs = match base {
-                Ok(_) => Some(api::knowledge::documents(id, page).await),
-                Err(_) => None,
-            };
             if latest.get_untracked() != ticket {
                 return;
             }
@@ -100,12 +99,13 @@ pub fn KnowledgeBasePage(id: String) -> View {
                 Err(e) => notices.error("Loading the knowledge base", &e),
             }
             match docs {
-                Some(Ok(p)) => {
+                Ok(p) => {
                     loaded.pagination.set(Some(p.pagination));
                     loaded.documents.set(p.items);
                 }
-                Some(Err(e)) => notices.error("Loading the documents", &e),
-                None => {}
+                // The base is gone: the page says so.
+                Err(e) if e.status() == Some(404) => {}
+                Err(e) => notices.error("Loading the documents", &e),
             }
         });
     });

@@ -96,6 +96,7 @@ pub fn Search(base: Uuid) -> View {
         }
         busy.set(true);
         problem.set(None);
+        hits.set(None);
         let (q, m) = (query.get_clone_untracked(), mode.get_clone_untracked());
         let k = top_k
             .get_clone_untracked()
@@ -154,6 +155,7 @@ pub fn Search(base: Uuid) -> View {
                 Some(p) => view! { p(class="form-error", role="alert") { "Searching: " (p) } },
                 None => view! {},
             })
+            (if busy.get() { view! { p(class="muted", role="status") { "Searching…" } } } else { view! {} })
             (results)
         }
     }
