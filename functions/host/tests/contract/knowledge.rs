@@ -61,6 +61,19 @@ async fn new_base(p: &Platform, who: &Session, body: Value) -> String {
         .to_string()
 }
 
+/// `GET path` as `who`: the answer's data (asserting 200).
+async fn get_ok(p: &Platform, who: &Session, path: &str) -> Value {
+    p.get(path, Some(&who.access)).await.assert_ok(200).clone()
+}
+
+/// A new account's owner, the real embedding server as its provider, and a base made with `body`.
+async fn owner_with_base(p: &Platform, email: &str, body: Value) -> (Session, String) {
+    let owner = p.register(email).await;
+    embedder(p, &owner).await;
+    let base = new_base(p, &owner, body).await;
+    (owner, base)
+}
+
 async fn add_text(p: &Platform, who: &Session, base: &str, title: &str, text: &str) -> Value {
     p.post(
         &format!("/api/v1/knowledge/bases/{base}/documents"),
@@ -76,14 +89,12 @@ async fn add_text(p: &Platform, who: &Session, base: &str, title: &str, text: &s
 async fn settled(p: &Platform, who: &Session, base: &str, doc: &str, limit: Duration) -> Value {
     let deadline = Instant::now() + limit;
     loop {
-        let d = p
-            .get(
-                &format!("/api/v1/knowledge/bases/{base}/documents/{doc}"),
-                Some(&who.access),
-            )
-            .await
-            .assert_ok(200)
-            .clone();
+        let d = get_ok(
+            p,
+            who,
+            &format!("/api/v1/knowledge/bases/{base}/documents/{doc}"),
+        )
+        .await;
         if d["status"] == "ready" || d["status"] == "failed" {
             return d;
         }
@@ -128,11 +139,7 @@ async fn platform() -> Option<Platform> {
 
 /// The account's embeddings calls in the ledger: `(calls, input tokens)`.
 async fn embedding_calls(p: &Platform, who: &Session) -> (i64, i64) {
-    let rows = p
-        .get("/api/v1/ai/requests?per_page=100", Some(&who.access))
-        .await
-        .assert_ok(200)
-        .clone();
+    let rows = get_ok(p, who, "/api/v1/ai/requests?per_page=100").await;
     let rows: Vec<&Value> = rows
         .as_array()
         .expect("rows")
@@ -149,22 +156,8 @@ async fn embedding_calls(p: &Platform, who: &Session) -> (i64, i64) {
 #[tokio::test]
 async fn documents_become_searchable_by_vector_text_and_hybrid() {
     let Some(p) = platform().await else { return };
-    let owner = p.register("kb-search@example.com").await;
-    embedder(&p, &owner).await;
-    let base = new_base(
-        &p,
-        &owner,
-        json!({"name": "notes", "embedding_model": "e5-small", "chunk_tokens": 48, "chunk_overlap": 8}),
-    )
-    .await;
-    let fresh = p
-        .get(
-            &format!("/api/v1/knowledge/bases/{base}"),
-            Some(&owner.access),
-        )
-        .await
-        .assert_ok(200)
-        .clone();
+    let (owner, base) = owner_with_base(&p, "kb-search@example.com", json!({"name": "notes", "embedding_model": "e5-small", "chunk_tokens": 48, "chunk_overlap": 8})).await;
+    let fresh = get_ok(&p, &owner, &format!("/api/v1/knowledge/bases/{base}")).await;
     assert!(
         fresh["dimensions"].is_null(),
         "learned from the model: {fresh}"
@@ -188,14 +181,7 @@ async fn documents_become_searchable_by_vector_text_and_hybrid() {
                 .is_some_and(|h| h.len() == 64)
         );
     }
-    let b = p
-        .get(
-            &format!("/api/v1/knowledge/bases/{base}"),
-            Some(&owner.access),
-        )
-        .await
-        .assert_ok(200)
-        .clone();
+    let b = get_ok(&p, &owner, &format!("/api/v1/knowledge/bases/{base}")).await;
     assert_eq!(b["dimensions"], 384, "multilingual-e5-small: {b}");
     assert_eq!(b["document_count"], 3);
 
@@ -277,14 +263,7 @@ async fn documents_become_searchable_by_vector_text_and_hybrid() {
 #[tokio::test]
 async fn adding_again_changes_nothing_and_a_change_embeds_only_the_changed_chunk() {
     let Some(p) = platform().await else { return };
-    let owner = p.register("kb-idem@example.com").await;
-    embedder(&p, &owner).await;
-    let base = new_base(
-        &p,
-        &owner,
-        json!({"name": "kb", "embedding_model": "e5-small", "chunk_tokens": 64, "chunk_overlap": 0}),
-    )
-    .await;
+    let (owner, base) = owner_with_base(&p, "kb-idem@example.com", json!({"name": "kb", "embedding_model": "e5-small", "chunk_tokens": 64, "chunk_overlap": 0})).await;
     let paragraphs = [VOLCANOES, BREAD, RUST]
         .iter()
         .flat_map(|t| t.split("\n\n"))
@@ -419,11 +398,7 @@ async fn deletes_cascade_and_other_accounts_get_404() {
             .await;
         r.assert_error(404, "not_found");
     }
-    let theirs = p
-        .get("/api/v1/knowledge/bases", Some(&other.access))
-        .await
-        .assert_ok(200)
-        .clone();
+    let theirs = get_ok(&p, &other, "/api/v1/knowledge/bases").await;
     assert_eq!(theirs, json!([]));
     // Memory from another account's base is not found either.
     let r = p
@@ -460,14 +435,7 @@ async fn deletes_cascade_and_other_accounts_get_404() {
         hits.iter().all(|h| h["document_id"] != a.as_str()),
         "{hits:?}"
     );
-    let left = p
-        .get(
-            &format!("/api/v1/knowledge/bases/{base}"),
-            Some(&owner.access),
-        )
-        .await
-        .assert_ok(200)
-        .clone();
+    let left = get_ok(&p, &owner, &format!("/api/v1/knowledge/bases/{base}")).await;
     assert_eq!(left["document_count"], 1);
     let chunks_of_b = left["chunk_count"].as_i64().expect("count");
     assert!(chunks_of_b >= 1);
@@ -620,11 +588,7 @@ async fn bad_bodies_get_4xx_and_change_nothing() {
         r.body
     );
     // Nothing was stored by any of it.
-    let listed = p
-        .get(&docs, Some(&owner.access))
-        .await
-        .assert_ok(200)
-        .clone();
+    let listed = get_ok(&p, &owner, &docs).await;
     assert_eq!(listed, json!([]));
     // A viewer reads but does not write or search.
     let viewer = p.add_user(&owner, "kb-viewer@example.com", "viewer").await;
@@ -713,11 +677,7 @@ async fn memory_adds_the_best_chunks_to_the_system_message_and_names_them() {
     // The ledger row of the call names the chunks.
     let deadline = Instant::now() + Duration::from_secs(5);
     let row = loop {
-        let rows = p
-            .get("/api/v1/ai/requests?model=scripted", Some(&owner.access))
-            .await
-            .assert_ok(200)
-            .clone();
+        let rows = get_ok(&p, &owner, "/api/v1/ai/requests?model=scripted").await;
         if let Some(r) = rows.as_array().and_then(|r| r.first()) {
             break r.clone();
         }
@@ -903,14 +863,7 @@ async fn a_consumer_killed_mid_ingestion_still_ends_ready_with_each_chunk_once()
         return;
     }
     let p = Platform::start().await;
-    let owner = p.register("kb-kill@example.com").await;
-    embedder(&p, &owner).await;
-    let base = new_base(
-        &p,
-        &owner,
-        json!({"name": "kb", "embedding_model": "e5-small", "chunk_tokens": 40, "chunk_overlap": 0}),
-    )
-    .await;
+    let (owner, base) = owner_with_base(&p, "kb-kill@example.com", json!({"name": "kb", "embedding_model": "e5-small", "chunk_tokens": 40, "chunk_overlap": 0})).await;
     // Many chunks, so the job is many embeddings batches long.
     let text = (0..400)
         .map(|i| {
@@ -959,29 +912,18 @@ async fn a_consumer_killed_mid_ingestion_still_ends_ready_with_each_chunk_once()
     );
 
     let _second = Consumer::start(&p, "default", 1, 5);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let done = loop {
-        // The scheduler's rescue, run more often here.
-        powernode_api::queue::rescuer::run_once(p.api())
-            .await
-            .expect("rescue");
-        let d = p
-            .get(
-                &format!("/api/v1/knowledge/bases/{base}/documents/{doc}"),
-                Some(&owner.access),
-            )
-            .await
-            .assert_ok(200)
-            .clone();
-        if d["status"] == "ready" || d["status"] == "failed" {
-            break d;
+    // The scheduler's rescue, run more often here, while the document settles.
+    let rescue = async {
+        loop {
+            powernode_api::queue::rescuer::run_once(p.api())
+                .await
+                .expect("rescue");
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        assert!(
-            Instant::now() < deadline,
-            "still {} after 120 s",
-            d["status"]
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let done = tokio::select! {
+        d = settled(&p, &owner, &base, &doc, Duration::from_secs(120)) => d,
+        () = rescue => panic!("the rescue loop ended"),
     };
     assert_eq!(done["status"], "ready", "{done}");
     // Each chunk once, each embedded, at positions 0..n.

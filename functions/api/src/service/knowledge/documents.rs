@@ -112,6 +112,17 @@ pub async fn add(
         .ok_or_else(|| ApiError::not_found("knowledge document"))
 }
 
+/// A transaction holding the lock of one of the account's bases (404 if there is none), so two
+/// adds of one title or one file take turns.
+async fn locked_base(api: &Api, account: Uuid, base: Uuid) -> ApiResult<Box<dyn crate::ports::Tx>> {
+    let tx = api.db().begin().await?;
+    if !store::knowledge::lock_base(&*tx, account, base).await? {
+        let _ = tx.rollback().await;
+        return Err(ApiError::not_found("knowledge base"));
+    }
+    Ok(tx)
+}
+
 async fn add_text(
     ctx: &Ctx<'_>,
     account: Uuid,
@@ -121,11 +132,7 @@ async fn add_text(
 ) -> ApiResult<(Uuid, Announce)> {
     let api = ctx.api;
     let sha = sha256_hex(text);
-    let tx = api.db().begin().await?;
-    if !store::knowledge::lock_base(&*tx, account, base).await? {
-        let _ = tx.rollback().await;
-        return Err(ApiError::not_found("knowledge base"));
-    }
+    let tx = locked_base(api, account, base).await?;
     if let Some(same) = store::knowledge::document_with_content(&*tx, base, &sha).await? {
         let _ = tx.rollback().await;
         return Ok((same, Vec::new()));
@@ -183,11 +190,7 @@ async fn add_file(
         .filter(|f| f.deleted_at.is_none())
         .ok_or_else(|| ApiError::not_found("file"))?;
     let title: String = title.unwrap_or_else(|| file.filename.chars().take(300).collect());
-    let tx = api.db().begin().await?;
-    if !store::knowledge::lock_base(&*tx, account, base).await? {
-        let _ = tx.rollback().await;
-        return Err(ApiError::not_found("knowledge base"));
-    }
+    let tx = locked_base(api, account, base).await?;
     let now = api.now();
     let (id, action) = match store::knowledge::document_of_file(&*tx, base, file_id).await? {
         Some(id) => {
