@@ -249,6 +249,23 @@ async fn documents_become_searchable_by_vector_text_and_hybrid() {
     )
     .await;
     assert!(none.is_empty(), "{none:?}");
+    // Text that is all stop words, or full of tsquery's operators, is just words.
+    for query in [
+        "the and of",
+        "AT&T's 'lava' | (ash) ! <-> :*",
+        "ünïcödé 知识 🌋",
+    ] {
+        for mode in ["text", "hybrid", "vector"] {
+            let r = p
+                .post(
+                    &format!("/api/v1/knowledge/bases/{base}/search"),
+                    Some(&owner.access),
+                    json!({"query": query, "mode": mode}),
+                )
+                .await;
+            r.assert_ok(200);
+        }
+    }
     // The default is hybrid with five results.
     let default = search(&p, &owner, &base, json!({"query": "sourdough starter"})).await;
     assert_eq!(titles(&default)[0], "Bread");
