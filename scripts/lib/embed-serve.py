@@ -11,20 +11,21 @@ texts per second on one core. Run with the python of a venv holding it.
         "index": i, "embedding": [...]}], "model", "usage": {"prompt_tokens", "total_tokens"}}.
         `GET /health` answers 200.
 
-    embed-serve.py corpus OUT_DIR LINUX_DOC_DIR PYTHON_DOC_DIR POSTGRES_DOC_DIR
-        Builds the benchmark's corpus from three Debian documentation packages unpacked by
-        `dpkg-deb -x` (the directories are their /usr/share/doc/<package>): prose paragraphs
-        (code, tables and markup dropped), chunked into 50-200 words per chunk within each
-        document, embedded. 5% of the documents are held out: real sentences from them are
-        the queries. Writes to OUT_DIR:
-          chunks.tsv   base, title, position, token_count, body   (one chunk a line)
-          chunks.f32   the chunks' vectors, float32 little-endian, 256 per chunk, same order
-          queries.tsv  base, held-out document title, sentence
-          queries.f32  their vectors
-          documents.tsv  base, title, text (paragraphs joined by "\\n\\n"; the ingestion phase)
-          bases.tsv    base, account, source package, documents, chunks
-          stats.txt    what was read and kept
-        Text fields are TSV-escaped (backslash, tab, newline as \\\\, \\t, \\n).
+    embed-serve.py corpus OUT_DIR ROOT
+        Builds the benchmark's corpus from four Debian documentation packages unpacked by
+        `dpkg-deb -x` into ROOT (linux-doc-6.1, python3.11-doc, postgresql-doc-15, perl-doc):
+        their prose paragraphs (code, tables and markup dropped), packed into chunks of 50-200
+        words within each document, embedded. One paragraph in 20 (by hash) is held out of
+        the chunks: its sentences are the queries. Writes to OUT_DIR:
+          chunks.tsv     base, title, position, token_count, body (one chunk a line)
+          chunks.f32     the chunks' vectors, float32 little-endian, 256 per chunk, same order
+          queries.tsv    base, title of the document it was held out of, sentence
+          queries.f32    their vectors
+          documents.tsv  base, title, text (its chunks joined by blank lines: the ingestion
+                         phase adds these through the API)
+          bases.tsv      base, account, source package, documents, chunks
+          stats.txt      what was read and kept
+        Text fields are escaped as in Postgres's COPY text format (\\, \t, \n).
 """
 
 import gzip

@@ -25,7 +25,7 @@ pub struct Load {
     /// Build the index with this `m` (pgvector's default, 16, when unset: the API's SQL as is).
     #[arg(long)]
     m: Option<u32>,
-    /// Build the index with this `ef_construction` (default 64 when unset).
+    /// Build the index with this `ef_construction` (default: the API's SQL as it is).
     #[arg(long)]
     ef_construction: Option<u32>,
     /// `maintenance_work_mem` for the index build (the graph should fit in it).
@@ -295,7 +295,7 @@ pub async fn run(args: Load) -> Result<()> {
     println!(
         "- HNSW index ({}) built in {index_secs:.1} s (maintenance_work_mem {}), {index_mb:.0} MiB; table with its indexes {table_mb:.0} MiB; ANALYZE {analyze_secs:.1} s",
         if with.is_empty() {
-            "pgvector's defaults, m = 16, ef_construction = 64".to_string()
+            "as the API creates it: `KnowledgeHnswIndexCreate`".to_string()
         } else {
             with.join(", ")
         },

@@ -2,10 +2,13 @@
 //! per query set (a base, filtered as the API filters; or the whole index, unfiltered) and per
 //! `hnsw.ef_search`.
 //!
-//! Each search runs as the API runs it: a transaction, `KnowledgeSearchSettings` (iterative
-//! scan, ef_search), the search, COMMIT; prepared once per connection (the API's pool caches
-//! its statements the same way). Ground truth is `KnowledgeSearchVectorExact` (the same query
-//! without the index) for a base, and the same for the whole index.
+//! Each search runs as the API runs it (`service::knowledge::search::run`, mode `vector`): a
+//! transaction, `KnowledgeSearchSettings` (iterative scan, ef_search), `KnowledgeSearchVector`,
+//! `KnowledgeSearchVectorExact` only when the index answered fewer than top_k rows, rollback;
+//! prepared once per connection (the API's pool caches its statements the same way). Ground
+//! truth is `KnowledgeSearchVectorExact` (the same query without the index) for a base, and its
+//! twin without the filter for the whole index. Latency is the whole transaction, measured by
+//! the client on the same machine.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
