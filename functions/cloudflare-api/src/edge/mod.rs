@@ -4,8 +4,8 @@ mod db;
 mod fetch;
 mod outbound;
 mod platform;
-// Files and the job queue belong to the API Worker; the AI Worker builds without them.
-#[cfg(not(feature = "ai-worker"))]
+// Both Workers announce jobs; files belong to the API Worker, and the AI Worker builds without
+// them.
 mod queue_push;
 #[cfg(not(feature = "ai-worker"))]
 mod r2;
@@ -173,21 +173,16 @@ async fn serve(req: Request, env: &Env, ctx: Context, settings: Settings) -> Api
         fetch::FetchTransport::new(&settings.upstash_url, &settings.upstash_token),
         &settings.redis_prefix,
     );
-    // Without a `JOBS` queue binding nothing is pushed and consumers poll, as natively. The AI
-    // Worker enqueues nothing and stores no files: it links neither.
-    #[cfg(not(feature = "ai-worker"))]
+    // Without a `JOBS` queue binding nothing is pushed and consumers poll, as natively. Both
+    // Workers enqueue (the AI Worker: knowledge ingestion), so both announce on `JOBS`.
+    let ctx = Arc::new(ctx);
     let job_push: Arc<dyn JobPush> = match env.queue("JOBS") {
         Ok(queue) => Arc::new(queue_push::QueuePush::new(
             queue,
-            ctx,
+            ctx.clone(),
             settings.polled_queues,
         )),
         Err(_) => Arc::new(NoJobPush),
-    };
-    #[cfg(feature = "ai-worker")]
-    let job_push: Arc<dyn JobPush> = {
-        let _ = settings.polled_queues;
-        Arc::new(NoJobPush)
     };
     // The AI Worker finishes an answered call's books after its response (ctx.wait_until).
     #[cfg(feature = "ai-worker")]

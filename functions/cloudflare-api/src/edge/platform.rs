@@ -32,7 +32,7 @@ impl Rng for JsRng {
 /// Background work through `ctx.wait_until`: the runtime keeps the isolate for it after the
 /// response is sent.
 #[cfg(feature = "ai-worker")]
-pub struct WaitUntil(pub worker::Context);
+pub struct WaitUntil(pub std::sync::Arc<worker::Context>);
 
 #[cfg(feature = "ai-worker")]
 impl powernode_api::ports::background::Background for WaitUntil {

@@ -2,6 +2,8 @@
 //! ready job's id goes to the `JOBS` queue, sent after the response (`ctx.wait_until`) so
 //! enqueueing costs the client no extra round trip.
 
+use std::sync::Arc;
+
 use powernode_api::maybe_async_trait;
 use powernode_api::ports::{JobPush, ReadyJob};
 use shared::api::announcement::JobAnnouncement;
@@ -13,13 +15,14 @@ const SEND_BATCH_MAX: usize = 100;
 /// Announces jobs on the `JOBS` queue.
 pub struct QueuePush {
     queue: Queue,
-    ctx: Context,
+    /// Shared with the AI Worker's background port, which also sends work past the response.
+    ctx: Arc<Context>,
     polled: Vec<String>,
 }
 
 impl QueuePush {
     /// `polled`: queues whose consumers poll (never announced).
-    pub fn new(queue: Queue, ctx: Context, polled: Vec<String>) -> Self {
+    pub fn new(queue: Queue, ctx: Arc<Context>, polled: Vec<String>) -> Self {
         Self { queue, ctx, polled }
     }
 }
