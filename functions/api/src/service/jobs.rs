@@ -586,3 +586,28 @@ pub async fn idempotency_mark(
         processed: first,
     })
 }
+
+/// Jobs queued in a transaction, announced after it commits (`queue::push::announce`).
+pub(crate) type Announce = Vec<(Uuid, String, Option<chrono::DateTime<chrono::Utc>>)>;
+
+/// Queues one of the platform's own jobs (`job_type` on `queue_name`, for `account`) in the
+/// caller's transaction; returns what to announce after commit. The queue is one the
+/// migrations seed, so its absence is a fault of the deployment, not of the request.
+pub(crate) async fn enqueue_platform_job(
+    api: &crate::Api,
+    c: &dyn crate::ports::Conn,
+    account: Uuid,
+    queue_name: &str,
+    job_type: &str,
+    args: serde_json::Value,
+) -> ApiResult<Announce> {
+    let mut job = NewJob::new(job_type, args);
+    job.account_id = Some(account);
+    job.queue = queue_name.into();
+    match crate::queue::enqueue::enqueue(api, c, &job).await? {
+        Enqueued::Created(id) | Enqueued::Existing(id) => Ok(vec![(id, job.queue, None)]),
+        Enqueued::KeyConflict | Enqueued::UnknownQueue => Err(ApiError::internal(format!(
+            "the {queue_name} queue is missing"
+        ))),
+    }
+}

@@ -14,33 +14,11 @@ use crate::Api;
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::ports::Conn;
-use crate::queue::{self, enqueue::Enqueued, enqueue::NewJob};
+use crate::queue;
 use crate::service::audit;
+use crate::service::jobs::{Announce, enqueue_platform_job};
 use crate::service::validate::Checks;
 use crate::store::{self, knowledge::NewDocument};
-
-/// Jobs queued in a transaction, announced after it commits.
-pub(crate) type Announce = Vec<(Uuid, String, Option<chrono::DateTime<chrono::Utc>>)>;
-
-/// Queues `job_type` for a document in the caller's transaction.
-pub(crate) async fn enqueue(
-    api: &Api,
-    c: &dyn Conn,
-    account: Uuid,
-    queue_name: &str,
-    job_type: &str,
-    args: serde_json::Value,
-) -> ApiResult<Announce> {
-    let mut job = NewJob::new(job_type, args);
-    job.account_id = Some(account);
-    job.queue = queue_name.into();
-    match queue::enqueue::enqueue(api, c, &job).await? {
-        Enqueued::Created(id) | Enqueued::Existing(id) => Ok(vec![(id, job.queue, None)]),
-        Enqueued::KeyConflict | Enqueued::UnknownQueue => Err(ApiError::internal(format!(
-            "the {queue_name} queue is missing"
-        ))),
-    }
-}
 
 /// Queues the ingestion of a document.
 pub(crate) async fn enqueue_ingestion(
@@ -49,7 +27,7 @@ pub(crate) async fn enqueue_ingestion(
     account: Uuid,
     document: Uuid,
 ) -> ApiResult<Announce> {
-    enqueue(
+    enqueue_platform_job(
         api,
         c,
         account,
@@ -218,7 +196,7 @@ async fn add_file(
             (id, "knowledge_document.added")
         }
     };
-    let announce = enqueue(
+    let announce = enqueue_platform_job(
         api,
         &*tx,
         account,

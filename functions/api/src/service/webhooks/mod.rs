@@ -19,7 +19,6 @@ use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::ports::Conn;
 use crate::queue;
-use crate::queue::enqueue::{Enqueued, NewJob};
 use crate::service::credentials::{self, CredentialKey};
 use crate::service::validate::Checks;
 use crate::store::webhooks::{EndpointRow, EventFilter, EventRow};
@@ -250,16 +249,16 @@ pub(crate) async fn enqueue_processing(
     c: &dyn Conn,
     account: Uuid,
     event: Uuid,
-) -> ApiResult<Vec<(Uuid, String, Option<chrono::DateTime<chrono::Utc>>)>> {
-    let mut job = NewJob::new(JOB_TYPE, serde_json::json!({ "event_id": event }));
-    job.account_id = Some(account);
-    job.queue = QUEUE.into();
-    match queue::enqueue::enqueue(api, c, &job).await? {
-        Enqueued::Created(id) | Enqueued::Existing(id) => Ok(vec![(id, job.queue, None)]),
-        Enqueued::KeyConflict | Enqueued::UnknownQueue => {
-            Err(ApiError::internal("the webhooks queue is missing"))
-        }
-    }
+) -> ApiResult<crate::service::jobs::Announce> {
+    crate::service::jobs::enqueue_platform_job(
+        api,
+        c,
+        account,
+        QUEUE,
+        JOB_TYPE,
+        serde_json::json!({ "event_id": event }),
+    )
+    .await
 }
 
 /// Any account's event with its payload (the worker route).
