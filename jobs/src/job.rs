@@ -89,6 +89,7 @@ impl Registry {
         crate::jobs::maintenance::register(&mut r, client.clone());
         crate::jobs::webhooks::register(&mut r, client.clone());
         crate::jobs::ai::register(&mut r, client.clone());
+        crate::jobs::agents::register(&mut r, client.clone());
         crate::jobs::knowledge::register(&mut r, client);
         r
     }

@@ -27,7 +27,7 @@ struct Cli {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "default,webhooks,maintenance,email"
+        default_value = "default,webhooks,maintenance,email,ai"
     )]
     queues: Vec<String>,
     /// Jobs run at once.

@@ -184,6 +184,7 @@ PN_SPIN_SKIPS=(
   "web_ui::|Spin serves no web UI"
   "ai::|no outbound HTTP on Spin yet: every provider call fails with 502 (NoOutbound)"
   "knowledge::|no outbound HTTP on Spin yet: ingestion and search embed through the proxy"
+  "agents::|no outbound HTTP on Spin yet: every model step of a run goes through the proxy"
   "job_delivery::a_failed_job_runs_again_only_after_its_backoff|Redis pub/sub cannot delay a message: a retry runs at the next cron sweep, 60 to 120 s after its backoff"
 )
 

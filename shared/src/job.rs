@@ -100,6 +100,9 @@ pub const JOB_TYPES: &[&str] = &[
     // A diagnostic LLM call (`{"model", "prompt", "max_tokens"?}`) through the API's proxy for
     // the job's account; the answer is the job's result.
     "ai.chat",
+    // One run of an agent (`{"run_id"}`, queue `ai`): model steps through the proxy, tool
+    // calls through the run's worker routes, each step recorded once, until its final answer.
+    "ai.agent_run",
     // A knowledge document's ingestion (`{"document_id"}`, queue `default`): chunk its text,
     // embed the new chunks through the API's proxy, mark it ready; all through worker routes.
     "knowledge.ingest",

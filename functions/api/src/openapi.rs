@@ -22,7 +22,7 @@ pub fn schema_names() -> Vec<String> {
 }
 
 fn components() -> utoipa::openapi::Components {
-    use shared::api::{ai, auth, files, jobs, knowledge, ops, storages, users, webhooks};
+    use shared::api::{agents, ai, auth, files, jobs, knowledge, ops, storages, users, webhooks};
     ComponentsBuilder::new()
         .schema_from::<shared::ErrorBody>()
         .schema_from::<shared::FieldError>()
@@ -113,6 +113,16 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<ai::Budget>()
         .schema_from::<ai::UsageRow>()
         .schema_from::<ai::LedgerRow>()
+        .schema_from::<agents::Agent>()
+        .schema_from::<agents::AgentStats>()
+        .schema_from::<agents::RunCounts>()
+        .schema_from::<agents::AgentRequest>()
+        .schema_from::<agents::StartRunRequest>()
+        .schema_from::<agents::RunStep>()
+        .schema_from::<agents::Run>()
+        .schema_from::<agents::RunWork>()
+        .schema_from::<agents::ToolCallRequest>()
+        .schema_from::<agents::FinishRunRequest>()
         .schema_from::<knowledge::KnowledgeBase>()
         .schema_from::<knowledge::CreateKnowledgeBaseRequest>()
         .schema_from::<knowledge::KnowledgeDocument>()

@@ -145,6 +145,19 @@ pub enum RouteId {
     WorkerKnowledgeReady,
     WorkerKnowledgeFailed,
     WorkerKnowledgeText,
+    AgentsCreate,
+    AgentsList,
+    AgentsGet,
+    AgentsUpdate,
+    AgentsDelete,
+    AgentRunsStart,
+    RunsList,
+    RunsGet,
+    RunsCancel,
+    RunsEvents,
+    WorkerRunStart,
+    WorkerRunTool,
+    WorkerRunFinish,
 }
 
 impl RouteId {
@@ -189,6 +202,19 @@ impl RouteId {
                 | R::WorkerKnowledgeReady
                 | R::WorkerKnowledgeFailed
                 | R::WorkerKnowledgeText
+                | R::AgentsCreate
+                | R::AgentsList
+                | R::AgentsGet
+                | R::AgentsUpdate
+                | R::AgentsDelete
+                | R::AgentRunsStart
+                | R::RunsList
+                | R::RunsGet
+                | R::RunsCancel
+                | R::RunsEvents
+                | R::WorkerRunStart
+                | R::WorkerRunTool
+                | R::WorkerRunFinish
         )
     }
 
@@ -1430,6 +1456,127 @@ pub static ROUTES: &[RouteDef] = &[
     .tag("worker")
     .request("DocumentTextRequest")
     .responds(200, "KnowledgeDocument"),
+    route(
+        R::AgentsCreate,
+        Method::POST,
+        "/api/v1/ai/agents",
+        User(Some(Permission::AiManage)),
+        "Create an agent: a chat model the account's providers offer, a system prompt, built-in tools and limits",
+    )
+    .tag("agents")
+    .request("AgentRequest")
+    .responds(201, "Agent"),
+    route(
+        R::AgentsList,
+        Method::GET,
+        "/api/v1/ai/agents",
+        User(Some(Permission::AiRead)),
+        "The fleet: every agent with its runs of the last 24 h (counts by status, success rate, p50 duration, cost)",
+    )
+    .tag("agents")
+    .list_of("Agent"),
+    route(
+        R::AgentsGet,
+        Method::GET,
+        "/api/v1/ai/agents/{id}",
+        User(Some(Permission::AiRead)),
+        "One agent",
+    )
+    .tag("agents")
+    .responds(200, "Agent"),
+    route(
+        R::AgentsUpdate,
+        Method::PATCH,
+        "/api/v1/ai/agents/{id}",
+        User(Some(Permission::AiManage)),
+        "Change an agent (the fields named)",
+    )
+    .tag("agents")
+    .request("AgentRequest")
+    .responds(200, "Agent"),
+    route(
+        R::AgentsDelete,
+        Method::DELETE,
+        "/api/v1/ai/agents/{id}",
+        User(Some(Permission::AiManage)),
+        "Delete an agent with its runs",
+    )
+    .tag("agents")
+    .responds(200, "Agent"),
+    route(
+        R::AgentRunsStart,
+        Method::POST,
+        "/api/v1/ai/agents/{id}/runs",
+        User(Some(Permission::AiUse)),
+        "Start a run: queued, executed as an ai.agent_run job on the ai queue",
+    )
+    .tag("agents")
+    .request("StartRunRequest")
+    .responds(202, "Run"),
+    route(
+        R::RunsList,
+        Method::GET,
+        "/api/v1/ai/runs",
+        User(Some(Permission::AiRead)),
+        "Runs, newest first, without their steps (filters: agent_id, status)",
+    )
+    .tag("agents")
+    .list_of("Run"),
+    route(
+        R::RunsGet,
+        Method::GET,
+        "/api/v1/ai/runs/{id}",
+        User(Some(Permission::AiRead)),
+        "A run with its steps, usage and cost",
+    )
+    .tag("agents")
+    .responds(200, "Run"),
+    route(
+        R::RunsCancel,
+        Method::POST,
+        "/api/v1/ai/runs/{id}/cancel",
+        User(Some(Permission::AiUse)),
+        "Cancel a queued or running run: it stops before its next step",
+    )
+    .tag("agents")
+    .responds(200, "Run"),
+    route(
+        R::RunsEvents,
+        Method::GET,
+        "/api/v1/ai/runs/{id}/events",
+        User(Some(Permission::AiRead)),
+        "A run's live progress as server-sent events (run, then each step as it lands; after: the last step held); 503 where the runtime cannot hold a stream",
+    )
+    .tag("agents"),
+    route(
+        R::WorkerRunStart,
+        Method::POST,
+        "/api/v1/worker/ai/runs/{id}/start",
+        Service,
+        "Start or resume a run: the run with its steps so far, its agent and the tools' definitions",
+    )
+    .tag("worker")
+    .responds(200, "RunWork"),
+    route(
+        R::WorkerRunTool,
+        Method::POST,
+        "/api/v1/worker/ai/runs/{id}/tools",
+        Service,
+        "Run one tool call with the run's account and record it as step n (a recorded step answers as it was)",
+    )
+    .tag("worker")
+    .request("ToolCallRequest")
+    .responds(200, "RunStep"),
+    route(
+        R::WorkerRunFinish,
+        Method::POST,
+        "/api/v1/worker/ai/runs/{id}/finish",
+        Service,
+        "End a run: completed with its output, or failed with the reason",
+    )
+    .tag("worker")
+    .request("FinishRunRequest")
+    .responds(200, "Run"),
 ];
 
 /// Runs any route.
@@ -1535,7 +1682,7 @@ async fn dispatch_core(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
 
 /// Runs a route of the AI section (and health and readiness).
 async fn dispatch_ai(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
-    use handlers::{ai, knowledge, openai_compat, ops};
+    use handlers::{agents, ai, knowledge, openai_compat, ops};
     match id {
         R::Health => ops::health(ctx).await,
         R::Ready => ops::ready(ctx).await,
@@ -1573,6 +1720,19 @@ async fn dispatch_ai(id: RouteId, ctx: &Ctx<'_>) -> ApiResult<Outcome> {
         R::WorkerKnowledgeReady => knowledge::worker_ready(ctx).await,
         R::WorkerKnowledgeFailed => knowledge::worker_failed(ctx).await,
         R::WorkerKnowledgeText => knowledge::worker_put_text(ctx).await,
+        R::AgentsCreate => agents::create_agent(ctx).await,
+        R::AgentsList => agents::list_agents(ctx).await,
+        R::AgentsGet => agents::get_agent(ctx).await,
+        R::AgentsUpdate => agents::update_agent(ctx).await,
+        R::AgentsDelete => agents::delete_agent(ctx).await,
+        R::AgentRunsStart => agents::start_run(ctx).await,
+        R::RunsList => agents::list_runs(ctx).await,
+        R::RunsGet => agents::get_run(ctx).await,
+        R::RunsCancel => agents::cancel_run(ctx).await,
+        R::RunsEvents => agents::run_events(ctx).await,
+        R::WorkerRunStart => agents::worker_start_run(ctx).await,
+        R::WorkerRunTool => agents::worker_tool_step(ctx).await,
+        R::WorkerRunFinish => agents::worker_finish_run(ctx).await,
         _ => Err(crate::error::ApiError::not_found("route")),
     }
 }

@@ -66,7 +66,7 @@ pub struct ConsumerSettings {
 impl Default for ConsumerSettings {
     fn default() -> Self {
         Self {
-            queues: ["default", "webhooks", "maintenance", "email"]
+            queues: ["default", "webhooks", "maintenance", "email", "ai"]
                 .map(String::from)
                 .to_vec(),
             concurrency: 10,

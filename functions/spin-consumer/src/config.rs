@@ -7,7 +7,7 @@
 /// Queues served when `consumer_queues` is unset: the native consumer's default, but not
 /// `file_processing` (the media runner polls it) nor `email` (the native consumer sends mail:
 /// SMTP needs a TCP client this component lacks).
-pub const DEFAULT_QUEUES: &str = "default,webhooks,maintenance";
+pub const DEFAULT_QUEUES: &str = "default,webhooks,maintenance,ai";
 
 /// Lease per claim when `consumer_lease_seconds` is unset. `jobs::deliver` does not heartbeat,
 /// so the lease must outlast the longest job; the API's own default for claims by id.

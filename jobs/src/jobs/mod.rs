@@ -1,5 +1,6 @@
 //! Job types, one file per family.
 
+pub mod agents;
 pub mod ai;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod email;

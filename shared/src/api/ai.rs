@@ -149,7 +149,7 @@ pub struct ProviderTestResult {
 }
 
 /// Which providers a call may use, and how to pick.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Routing {
     /// `round_robin`, `weighted` (default), `least_latency`, `least_cost` or `least_busy`.
@@ -418,6 +418,12 @@ pub struct LedgerRow {
     /// Their ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_chunk_ids: Option<Vec<Uuid>>,
+    /// The agent run the call was a step of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<Uuid>,
+    /// Which step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_step: Option<i32>,
     /// When.
     pub created_at: DateTime<Utc>,
 }

@@ -1,5 +1,6 @@
 //! Request and response bodies, one module per resource.
 
+pub mod agents;
 pub mod ai;
 pub mod announcement;
 pub mod auth;

@@ -50,6 +50,7 @@ fn caller(
             user_id: Some(u.id),
             job_id: None,
             api_key_id: None,
+            run_step: None,
         }),
         Principal::Service(_) => Ok(Caller {
             account_id: account_id.ok_or_else(|| {
@@ -61,14 +62,45 @@ fn caller(
                 .and_then(|j| j.as_str())
                 .and_then(|j| Uuid::parse_str(j).ok()),
             api_key_id: None,
+            run_step: run_step_of(metadata)?,
         }),
         Principal::ApiKey { key_id, account_id } => Ok(Caller {
             account_id: *account_id,
             user_id: None,
             job_id: None,
             api_key_id: Some(*key_id),
+            run_step: None,
         }),
         Principal::Anonymous => Err(ApiError::unauthorized()),
+    }
+}
+
+/// The agent run's step a consumer's call is for: `metadata.run_id` with `metadata.run_step`,
+/// both or neither.
+fn run_step_of(metadata: Option<&serde_json::Value>) -> ApiResult<Option<(Uuid, i32)>> {
+    use shared::api::agents::{RUN_ID_KEY, RUN_STEP_KEY};
+    let run = metadata.and_then(|m| m.get(RUN_ID_KEY));
+    let step = metadata.and_then(|m| m.get(RUN_STEP_KEY));
+    match (run, step) {
+        (None, None) => Ok(None),
+        (Some(run), Some(step)) => {
+            let run = run
+                .as_str()
+                .and_then(|r| Uuid::parse_str(r).ok())
+                .ok_or_else(|| ApiError::invalid_field("metadata.run_id", "must be a run's id"))?;
+            let step = step
+                .as_i64()
+                .and_then(|n| i32::try_from(n).ok())
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid_field("metadata.run_step", "must be from 1 to 1000")
+                })?;
+            Ok(Some((run, step)))
+        }
+        _ => Err(ApiError::invalid_field(
+            "metadata",
+            "run_id and run_step go together",
+        )),
     }
 }
 

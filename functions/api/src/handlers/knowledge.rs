@@ -69,6 +69,7 @@ pub async fn search(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
             user_id: Some(u.id),
             job_id: None,
             api_key_id: None,
+            run_step: None,
         },
         Principal::Service(_) => Caller {
             account_id: req.account_id.ok_or_else(|| {
@@ -77,6 +78,7 @@ pub async fn search(ctx: &Ctx<'_>) -> ApiResult<Outcome> {
             user_id: None,
             job_id: None,
             api_key_id: None,
+            run_step: None,
         },
         _ => return Err(ApiError::unauthorized()),
     };

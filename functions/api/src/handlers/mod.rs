@@ -1,6 +1,7 @@
 //! One file per resource. A handler parses the request, calls one service function and
 //! returns its result; no rules live here.
 
+pub mod agents;
 pub mod ai;
 pub mod auth;
 pub mod files;

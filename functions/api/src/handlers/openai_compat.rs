@@ -61,6 +61,7 @@ fn caller(ctx: &Ctx<'_>) -> ApiResult<Caller> {
             user_id: None,
             job_id: None,
             api_key_id: Some(*key_id),
+            run_step: None,
         }),
         _ => Err(ApiError::unauthorized()),
     }

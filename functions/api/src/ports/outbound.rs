@@ -69,6 +69,11 @@ pub trait Outbound: MaybeSend + MaybeSync {
     async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse, OutboundError>;
     /// Waits `duration` (the runtime's timer), for the core's deadlines.
     async fn sleep(&self, duration: Duration);
+    /// Whether the runtime can hold a response open and pace it with `sleep` (a run's live
+    /// progress); one that cannot is polled instead.
+    fn holds_streams(&self) -> bool {
+        true
+    }
 }
 }
 
@@ -82,5 +87,8 @@ impl Outbound for NoOutbound {
         Err(OutboundError::Unsupported("this runtime has no outbound HTTP".into()))
     }
     async fn sleep(&self, _duration: Duration) {}
+    fn holds_streams(&self) -> bool {
+        false
+    }
 }
 }

@@ -86,9 +86,9 @@ INSERT INTO ai_requests (id, call_id, account_id, user_id, job_id, api_key_id, e
                          requested_model, provider_id, served_model, attempt, status,
                          http_status, error, stream, input_tokens, output_tokens,
                          cached_input_tokens, cost_pusd, latency_ms, ttft_ms, memory_chunks,
-                         created_at, memory_chunk_ids)
+                         created_at, memory_chunk_ids, run_id, run_step)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, $23, $24)
+        $20, $21, $22, $23, $24, $25, $26)
 
 -- $4: day | provider | model.
 -- name: AiUsage
@@ -111,6 +111,7 @@ SELECT CASE $4::text
 SELECT id, call_id, user_id, job_id, api_key_id, endpoint, requested_model, provider_id,
        served_model, attempt, status, http_status, error, stream, input_tokens, output_tokens,
        cached_input_tokens, cost_pusd, latency_ms, ttft_ms, memory_chunks, memory_chunk_ids,
+       run_id, run_step,
        created_at AT TIME ZONE 'UTC' AS created_at
   FROM ai_requests
  WHERE account_id = $1

@@ -315,6 +315,8 @@ pub struct LedgerEntry {
     pub memory_chunks: i32,
     /// The chunks' ids, a JSON array (Spin's host has no uuid[]).
     pub memory_chunk_ids: Option<serde_json::Value>,
+    /// The agent run's step the call was made for (`run_id`, `n`).
+    pub run_step: Option<(Uuid, i32)>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -345,6 +347,8 @@ pub async fn insert_ledger(c: &dyn Conn, e: &LedgerEntry) -> Result<(), DbError>
         e.memory_chunks.into(),
         e.created_at.into(),
         e.memory_chunk_ids.clone().into(),
+        e.run_step.map(|(run, _)| run).into(),
+        e.run_step.map(|(_, n)| n).into(),
     ];
     c.execute(sql::AI_LEDGER_INSERT, &params).await.map(drop)
 }
@@ -454,6 +458,10 @@ pub async fn list_requests(
                 ttft_ms: r.get("ttft_ms")?,
                 memory_chunks: r.get("memory_chunks")?,
                 memory_chunk_ids: r.get("memory_chunk_ids")?,
+                run_step: match (r.get("run_id")?, r.get("run_step")?) {
+                    (Some(run), Some(n)) => Some((run, n)),
+                    _ => None,
+                },
                 created_at: r.get("created_at")?,
             })
         })

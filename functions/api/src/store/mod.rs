@@ -3,6 +3,7 @@
 //! inside a transaction.
 
 pub mod accounts;
+pub mod agents;
 pub mod ai;
 pub mod audit;
 pub mod backups;

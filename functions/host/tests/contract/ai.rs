@@ -23,19 +23,19 @@ fn embed_url() -> String {
     )
 }
 
-fn model(name: &str, kind: &str) -> Value {
+pub(crate) fn model(name: &str, kind: &str) -> Value {
     json!({"name": name, "kind": kind, "input_usd_per_mtok": INPUT_PRICE,
            "output_usd_per_mtok": OUTPUT_PRICE, "cached_input_usd_per_mtok": 0.075})
 }
 
-async fn add_provider(p: &Platform, who: &Session, body: Value) -> Value {
+pub(crate) async fn add_provider(p: &Platform, who: &Session, body: Value) -> Value {
     p.post("/api/v1/ai/providers", Some(&who.access), body)
         .await
         .assert_ok(201)
         .clone()
 }
 
-async fn real_providers(p: &Platform, who: &Session) -> (String, String) {
+pub(crate) async fn real_providers(p: &Platform, who: &Session) -> (String, String) {
     let chat = add_provider(
         p,
         who,
@@ -57,7 +57,7 @@ async fn real_providers(p: &Platform, who: &Session) -> (String, String) {
 }
 
 /// The events of a `text/event-stream` body: `(event name, data)`.
-fn events(text: &str) -> Vec<(String, Value)> {
+pub(crate) fn events(text: &str) -> Vec<(String, Value)> {
     text.split("\n\n")
         .filter(|block| !block.trim().is_empty())
         .map(|block| {

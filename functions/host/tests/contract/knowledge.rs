@@ -19,11 +19,11 @@ fn embed_url() -> String {
     )
 }
 
-const VOLCANOES: &str = "Volcanoes form where magma from the Earth's mantle reaches the surface. \
+pub(crate) const VOLCANOES: &str = "Volcanoes form where magma from the Earth's mantle reaches the surface. \
     Lava flows, ash clouds and volcanic gases are released during an eruption.\n\n\
     Stratovolcanoes such as Mount Fuji are steep cones built from layers of hardened lava and \
     ash. Shield volcanoes like Mauna Loa have gentle slopes made by runny basalt lava.";
-const BREAD: &str = "Sourdough bread rises with a starter of wild yeast and lactic acid \
+pub(crate) const BREAD: &str = "Sourdough bread rises with a starter of wild yeast and lactic acid \
     bacteria instead of baker's yeast. The dough is mixed from flour, water and salt.\n\n\
     Bakers fold the dough during a long fermentation, shape the loaf, and bake it in a hot \
     oven, often inside a covered pot so the crust stays thin and crackly.";
@@ -38,7 +38,7 @@ fn model(name: &str, kind: &str) -> Value {
 }
 
 /// The real embedding server as a provider of `who`'s account.
-async fn embedder(p: &Platform, who: &Session) -> String {
+pub(crate) async fn embedder(p: &Platform, who: &Session) -> String {
     p.post(
         "/api/v1/ai/providers",
         Some(&who.access),
@@ -52,7 +52,7 @@ async fn embedder(p: &Platform, who: &Session) -> String {
         .to_string()
 }
 
-async fn new_base(p: &Platform, who: &Session, body: Value) -> String {
+pub(crate) async fn new_base(p: &Platform, who: &Session, body: Value) -> String {
     p.post("/api/v1/knowledge/bases", Some(&who.access), body)
         .await
         .assert_ok(201)["id"]
@@ -74,7 +74,13 @@ async fn owner_with_base(p: &Platform, email: &str, body: Value) -> (Session, St
     (owner, base)
 }
 
-async fn add_text(p: &Platform, who: &Session, base: &str, title: &str, text: &str) -> Value {
+pub(crate) async fn add_text(
+    p: &Platform,
+    who: &Session,
+    base: &str,
+    title: &str,
+    text: &str,
+) -> Value {
     p.post(
         &format!("/api/v1/knowledge/bases/{base}/documents"),
         Some(&who.access),
@@ -86,7 +92,13 @@ async fn add_text(p: &Platform, who: &Session, base: &str, title: &str, text: &s
 }
 
 /// The document once its status is `ready` or `failed` (within `limit`).
-async fn settled(p: &Platform, who: &Session, base: &str, doc: &str, limit: Duration) -> Value {
+pub(crate) async fn settled(
+    p: &Platform,
+    who: &Session,
+    base: &str,
+    doc: &str,
+    limit: Duration,
+) -> Value {
     let deadline = Instant::now() + limit;
     loop {
         let d = get_ok(

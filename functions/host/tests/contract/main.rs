@@ -6,6 +6,7 @@
 
 mod common;
 
+mod agents;
 mod ai;
 mod auth;
 mod backup;

@@ -24,7 +24,7 @@ fn with(extra: &[(&'static str, &'static str)]) -> Result<ConsumerSettings, Conf
 #[test]
 fn defaults_serve_the_native_consumers_queues_but_not_file_processing_nor_email() {
     let s = with(&[]).unwrap();
-    assert_eq!(s.queues, ["default", "webhooks", "maintenance"]);
+    assert_eq!(s.queues, ["default", "webhooks", "maintenance", "ai"]);
     assert!(s.serves("maintenance"));
     assert!(!s.serves("file_processing"), "the media runner's queue");
     assert!(!s.serves("email"), "the native consumer's queue");

@@ -1,10 +1,11 @@
 //! The AI section of the API: providers, the LLM proxy, API keys for the OpenAI-compatible
 //! surface, the budget, usage and the ledger (API.md "AI", ARCHITECTURE.md "AI").
 //!
-//! Layout: `providers` (CRUD, test), `proxy/` (one call: candidates, attempts, the providers'
+//! Layout: `agents/` (agents, runs and their steps), `providers` (CRUD, test), `proxy/` (one call: candidates, attempts, the providers'
 //! wire formats, streaming), `routing/` (strategies, and the breakers and windows kept in
 //! Redis), `budget`, `keys`, `usage` (reports), `money` (integer prices and costs).
 
+pub mod agents;
 pub mod budget;
 pub mod cache;
 pub mod keys;
@@ -27,4 +28,7 @@ pub struct Caller {
     pub job_id: Option<Uuid>,
     /// An API key of `/v1`.
     pub api_key_id: Option<Uuid>,
+    /// The agent run's step a consumer makes the call for (`run_id`, `n`): the proxy answers a
+    /// repeat from the recorded step, and books the call with the step in one transaction.
+    pub run_step: Option<(Uuid, i32)>,
 }

@@ -509,6 +509,7 @@ pub async fn test(ctx: &Ctx<'_>, id: Uuid) -> ApiResult<Vec<ProviderTestResult>>
         user_id: Some(user.id),
         job_id: None,
         api_key_id: None,
+        run_step: None,
     };
     Ok(super::proxy::probe_models(api, caller, &up).await)
 }

@@ -150,6 +150,8 @@ pub async fn requests(
             memory_chunk_ids: e
                 .memory_chunk_ids
                 .and_then(|ids| serde_json::from_value(ids).ok()),
+            run_id: e.run_step.map(|(run, _)| run),
+            run_step: e.run_step.map(|(_, n)| n),
             created_at: e.created_at,
         })
         .collect();

@@ -616,10 +616,11 @@ async fn reset_data(db: &tokio_postgres::Client) {
         "TRUNCATE jobs, audit_logs, refresh_tokens, sessions, user_roles, file_processing_jobs,
                   file_tags, tags, file_shares, file_versions, files, storages, webhook_events,
                   webhook_endpoints, ai_requests, ai_budgets, ai_api_keys, ai_model_prices,
-                  ai_providers, knowledge_chunks, knowledge_documents, knowledge_bases, users,
+                  ai_providers, ai_run_steps, ai_runs, ai_agents, knowledge_chunks,
+                  knowledge_documents, knowledge_bases, users,
                   accounts;
          DELETE FROM queues
-          WHERE name NOT IN ('default', 'file_processing', 'webhooks', 'maintenance', 'email');
+          WHERE name NOT IN ('default', 'file_processing', 'webhooks', 'maintenance', 'email', 'ai');
          UPDATE queues SET paused_at = NULL WHERE paused_at IS NOT NULL;",
     )
     .await

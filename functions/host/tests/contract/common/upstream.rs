@@ -6,6 +6,10 @@
 //! - `hang`: accepts and never answers; `cut`: streams two chunks and closes without finishing;
 //! - `malformed`: 200 with a body that is not JSON; `echo-key`: a 401 quoting the key sent;
 //! - `flaky`: fails while `fail` is set on the upstream, answers otherwise;
+//! - `agent`: an agent's model (whole answers only). Asked with a user message
+//!   `CALL <tool> <json arguments>`, it calls that tool; once the last message is the tool's
+//!   result, it answers `tool said: <the result>`. `agent-slow` waits 3 s before that answer;
+//!   `agent-loop` calls `list_files` every time, after 300 ms, and never answers;
 //! - anything else: answers "scripted answer" with usage 11 in / 3 out.
 //!
 //! `POST /messages` answers the same scripts in Anthropic's format.
@@ -185,6 +189,24 @@ async fn openai(
         )
     };
     let usage = json!({"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14});
+    if let Some(turn) = agent_turn(&model, &req, Wire::OpenAi).await {
+        let message = match turn {
+            Turn::Call(id, name, args) => json!({"role": "assistant", "content": null,
+                "tool_calls": [{"id": id, "type": "function", "function": {"name": name, "arguments": args.to_string()}}]}),
+            Turn::Answer(text) => json!({"role": "assistant", "content": text}),
+        };
+        let finish = if message["tool_calls"].is_null() {
+            "stop"
+        } else {
+            "tool_calls"
+        };
+        return Ok(json_response(
+            StatusCode::OK,
+            json!({"id": "chatcmpl-s", "object": "chat.completion", "model": model,
+                   "choices": [{"index": 0, "finish_reason": finish, "message": message}],
+                   "usage": usage}),
+        ));
+    }
     if model == "tools" {
         if stream {
             return Ok(sse(
@@ -255,6 +277,21 @@ async fn anthropic(
     if let Some(r) = fault(&script, &model).await {
         return Ok(r);
     }
+    if let Some(turn) = agent_turn(&model, &req, Wire::Anthropic).await {
+        let (content, stop) = match turn {
+            Turn::Call(id, name, args) => (
+                json!([{"type": "tool_use", "id": id, "name": name, "input": args}]),
+                "tool_use",
+            ),
+            Turn::Answer(text) => (json!([{"type": "text", "text": text}]), "end_turn"),
+        };
+        return Ok(json_response(
+            StatusCode::OK,
+            json!({"id": "msg_1", "type": "message", "role": "assistant", "model": model, "content": content,
+                   "stop_reason": stop,
+                   "usage": {"input_tokens": 9, "cache_read_input_tokens": 2, "output_tokens": 3}}),
+        ));
+    }
     let ev = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
     let tools = model == "tools";
     if req["stream"] == true {
@@ -291,4 +328,78 @@ async fn anthropic(
                "stop_reason": if tools {"tool_use"} else {"end_turn"},
                "usage": {"input_tokens": 9, "cache_read_input_tokens": 2, "output_tokens": 3}}),
     ))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Wire {
+    OpenAi,
+    Anthropic,
+}
+
+/// An agent model's turn: call a tool `(id, name, arguments)`, or answer.
+enum Turn {
+    Call(String, String, Value),
+    Answer(String),
+}
+
+/// The text of a message's content in either format (a string, or text blocks).
+fn text_of(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p["text"].as_str())
+            .collect::<Vec<_>>()
+            .join(""),
+        _ => String::new(),
+    }
+}
+
+/// The last message's tool result, if it is one: OpenAI's `role: tool`, or Anthropic's user
+/// message of `tool_result` blocks.
+fn tool_result(req: &Value, wire: Wire) -> Option<String> {
+    let last = req["messages"].as_array()?.last()?;
+    match wire {
+        Wire::OpenAi => (last["role"] == "tool").then(|| text_of(&last["content"])),
+        Wire::Anthropic => last["content"]
+            .as_array()?
+            .iter()
+            .find(|b| b["type"] == "tool_result")
+            .map(|b| text_of(&b["content"])),
+    }
+}
+
+/// What an `agent*` model says next, or `None` for other models.
+async fn agent_turn(model: &str, req: &Value, wire: Wire) -> Option<Turn> {
+    if !model.starts_with("agent") {
+        return None;
+    }
+    let turns = req["messages"].as_array().map_or(0, Vec::len);
+    if model == "agent-loop" {
+        // Slow enough that a test can cancel it between steps.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        return Some(Turn::Call(
+            format!("call_{turns}"),
+            "list_files".into(),
+            json!({}),
+        ));
+    }
+    if let Some(result) = tool_result(req, wire) {
+        if model == "agent-slow" {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        }
+        return Some(Turn::Answer(format!("tool said: {result}")));
+    }
+    let input = req["messages"]
+        .as_array()?
+        .iter()
+        .find(|m| m["role"] == "user")
+        .map(|m| text_of(&m["content"]))
+        .unwrap_or_default();
+    let Some(call) = input.strip_prefix("CALL ") else {
+        return Some(Turn::Answer("no tool needed".into()));
+    };
+    let (name, args) = call.split_once(' ').unwrap_or((call, "{}"));
+    let args: Value = serde_json::from_str(args).unwrap_or(json!({}));
+    Some(Turn::Call("call_1".into(), name.to_string(), args))
 }

@@ -260,12 +260,23 @@ fn status_of(f: &Failure, cut: bool) -> &'static str {
 pub async fn record(deps: &Deps, ended: &Ended) -> Attempt {
     let now_ms = ended.ended_ms.unwrap_or_else(|| deps.now_ms());
     let view = ended.view(now_ms);
+    let entry = ledger_entry(deps, ended);
+    if let Err(e) = crate::store::ai::insert_ledger(&*deps.db, &entry).await {
+        tracing::error!(call = %ended.call_id, error = %e, "the AI ledger row was not written");
+    }
+    report(deps, ended).await;
+    view
+}
+
+/// The attempt's ledger row.
+pub fn ledger_entry(deps: &Deps, ended: &Ended) -> LedgerEntry {
+    let now_ms = ended.ended_ms.unwrap_or_else(|| deps.now_ms());
     let latency_ms = i32::try_from(now_ms - ended.started_ms).unwrap_or(i32::MAX);
     let (usage, cost, failure) = match &ended.result {
         Ok((u, c)) => (*u, *c, None),
         Err((f, _)) => (TokenUsage::default(), 0, Some(f)),
     };
-    let entry = LedgerEntry {
+    LedgerEntry {
         id: deps.new_id(),
         call_id: ended.call_id,
         account_id: ended.caller.account_id,
@@ -298,11 +309,18 @@ pub async fn record(deps: &Deps, ended: &Ended) -> Attempt {
             .memory
             .as_ref()
             .map(|m| serde_json::json!(m.iter().map(|c| c.chunk_id).collect::<Vec<_>>())),
+        run_step: ended.caller.run_step,
         created_at: deps.clock.now(),
-    };
-    if let Err(e) = crate::store::ai::insert_ledger(&*deps.db, &entry).await {
-        tracing::error!(call = %ended.call_id, error = %e, "the AI ledger row was not written");
     }
+}
+
+/// Reports the attempt to its provider's breaker and windows.
+pub async fn report(deps: &Deps, ended: &Ended) {
+    let now_ms = ended.ended_ms.unwrap_or_else(|| deps.now_ms());
+    let (usage, failure) = match &ended.result {
+        Ok((u, _)) => (*u, None),
+        Err((f, _)) => (TokenUsage::default(), Some(f)),
+    };
     let target = Target {
         provider: ended.provider_id,
         model: ended.requested_model.clone(),
@@ -324,5 +342,4 @@ pub async fn record(deps: &Deps, ended: &Ended) -> Attempt {
     if let Err(e) = state::release(&*deps.cache, &target, &report, now_ms).await {
         tracing::warn!(call = %ended.call_id, error = %e, "the AI routing state was not updated");
     }
-    view
 }

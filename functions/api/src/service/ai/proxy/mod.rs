@@ -28,6 +28,7 @@ use self::relay::{EventStream, Parser, Relay, event_of};
 use self::upstream::{Kind, Model, Upstream};
 use self::wire::{Answer, ChatCall, Piece, UsagePart};
 use super::Caller;
+use super::agents::steps;
 use super::budget::{self, Hold};
 use super::money::{cost_pusd, pusd_to_usd};
 use super::routing::state::{self, Limits, Target};
@@ -463,6 +464,18 @@ fn rejected(f: &Failure) -> ApiError {
 
 /// `POST /api/v1/ai/chat` and its twins.
 pub async fn chat(api: &Api, caller: Caller, mut req: ChatRequest) -> ApiResult<ChatOutcome> {
+    if let Some(step) = caller.run_step {
+        if req.stream == Some(true) {
+            return Err(ApiError::invalid_field(
+                "stream",
+                "an agent run's step is answered whole",
+            ));
+        }
+        // A step already recorded (the consumer crashed after it) is answered from the record.
+        if let Some(answer) = steps::open_llm_step(api, caller.account_id, step).await? {
+            return Ok(ChatOutcome::Answer(Box::new(answer)));
+        }
+    }
     let memory_request = req.memory.take();
     let (route, mut call, stream) = check_chat(req)?;
     let memory = match &memory_request {
@@ -570,6 +583,14 @@ pub async fn chat(api: &Api, caller: Caller, mut req: ChatRequest) -> ApiResult<
                 let usage = answer.usage.unwrap_or_default();
                 let cost = cost_pusd(&usage, &cand.model.price);
                 ended.result = Ok((usage, cost));
+                if caller.run_step.is_some() {
+                    return book_run_step(api, &deps, ended, hold, |view| {
+                        attempts.push(view);
+                        answer_of(call_id, &cand, answer, usage, cost, attempts, memory)
+                    })
+                    .await
+                    .map(|a| ChatOutcome::Answer(Box::new(a)));
+                }
                 attempts.push(finish_later(api, &deps, ended, hold, cost).await);
                 return Ok(ChatOutcome::Answer(Box::new(answer_of(
                     call_id, &cand, answer, usage, cost, attempts, memory,
@@ -614,6 +635,33 @@ async fn finish_later(
     });
     crate::ports::background::run_after(&*api.ports().background, task).await;
     view
+}
+
+/// The answered attempt of an agent run's model step: its ledger row and the step are written
+/// in one transaction, so the step is booked once however often the consumer asks; a step
+/// recorded meanwhile by another consumer wins, and its answer is returned. The breaker report
+/// and budget settlement run after, as for any call.
+async fn book_run_step(
+    api: &Api,
+    deps: &Deps,
+    mut ended: Ended,
+    hold: Option<Hold>,
+    answer: impl FnOnce(Attempt) -> ChatAnswer,
+) -> ApiResult<ChatAnswer> {
+    let now_ms = deps.now_ms();
+    ended.ended_ms = Some(now_ms);
+    let answer = answer(ended.view(now_ms));
+    let cost = ended.result.as_ref().map_or(0, |(_, c)| *c);
+    let booked = steps::book_llm_step(api, &attempt::ledger_entry(deps, &ended), &answer).await;
+    let deps = deps.clone();
+    let task = Box::pin(async move {
+        attempt::report(&deps, &ended).await;
+        if let Some(h) = &hold {
+            budget::settle(&*deps.cache, h, cost).await;
+        }
+    });
+    crate::ports::background::run_after(&*api.ports().background, task).await;
+    booked
 }
 
 /// Records a failed attempt; a request the provider rejected ends the call (its error).
