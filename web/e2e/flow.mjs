@@ -5,8 +5,9 @@
 // users pages too. With --llm (the local chat model's OpenAI-compatible URL) the AI page: a
 // provider, a streamed playground answer, usage and ledger. With --embed (the local embedding
 // model's URL) the knowledge page: a provider for it, a base, a text document that turns
-// `ready` by itself, and a search whose hit marks the query's words. Every page is checked for
-// unlabelled controls, and screenshotted.
+// `ready` by itself, and a search whose hit marks the query's words. With --llm too, the agents
+// pages: an agent on that chat model, a run followed live to its answer, the fleet counting it.
+// Every page is checked for unlabelled controls, and screenshotted.
 //
 // node web/e2e/flow.mjs --base http://127.0.0.1:PORT --out DIR --samples MEDIA_SAMPLES_DIR \
 //   [--llm http://127.0.0.1:PORT/v1] [--embed http://127.0.0.1:PORT/v1]
@@ -355,6 +356,108 @@ try {
     await page_(page, "10-ai");
   } else {
     console.error("[e2e] ai: skipped (no --llm URL of a local chat model)");
+  }
+
+  // Agents, on the chat model the AI step added: an agent without tools (the small model does
+  // not call tools reliably), edited once, a run whose page shows its status and its one model
+  // step as they land (no reload), and the fleet and runs tables counting it.
+  if (args.llm) {
+    step = "agents";
+    console.error(`[e2e] ${step}`);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Agents", exact: true }).click();
+    await page.getByRole("heading", { name: "Agents", exact: true }).waitFor();
+    await page.getByRole("button", { name: "New agent" }).click();
+    await page.locator("#agent-model option", { hasText: "smollm2" }).waitFor({ state: "attached" });
+    await page.getByLabel("Agent name").fill("e2e agent");
+    await page.getByLabel("Chat model").selectOption("smollm2");
+    await page.getByLabel("System prompt").fill("You are a helpful assistant.");
+    await page.getByLabel(/^Max tokens per call/).fill("200");
+    await page_(page, "12-agent-form");
+    await page.getByRole("button", { name: "Save agent" }).click();
+    await expectNotice(page, "Agent e2e agent created");
+    const agentRow = page.locator('#agents-fleet tr[data-agent="e2e agent"]');
+    await agentRow.waitFor();
+    await agentRow.locator('[data-testid="agent-tools"]', { hasText: "none" }).waitFor();
+    await agentRow.getByRole("button", { name: "Edit agent e2e agent" }).click();
+    if ((await page.getByLabel("Agent name").inputValue()) !== "e2e agent") throw new Error("the edit form lost the agent's name");
+    await page.getByLabel("System prompt").fill("You are a brief assistant. Answer in one short sentence.");
+    await page.getByLabel(/^Max steps/).fill("2");
+    await page.getByRole("button", { name: "Save agent" }).click();
+    await expectNotice(page, "Agent e2e agent saved");
+
+    step = "agent run";
+    console.error(`[e2e] ${step}`);
+    await agentRow.getByRole("button", { name: "Run agent e2e agent" }).click();
+    await page.getByLabel("Input", { exact: true }).fill("What colour is the sky on a clear day?");
+    await page.getByRole("button", { name: "Start run" }).click();
+    await page.getByRole("heading", { name: "Run of e2e agent" }).waitFor();
+    const status = page.locator("#run-status");
+    const seen = [await status.getAttribute("data-status")];
+    // No reload from here: the page follows the run's events (or polls where it cannot).
+    const runDeadline = Date.now() + 120_000;
+    for (;;) {
+      const now = await status.getAttribute("data-status");
+      if (now !== seen[seen.length - 1]) seen.push(now);
+      if (["completed", "failed", "cancelled"].includes(now)) break;
+      if (Date.now() > runDeadline) throw new Error(`the run did not finish in 120 s (statuses seen: ${seen.join(" → ")})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const mode = await page.locator("#run-updates").getAttribute("data-mode");
+    console.error(`[e2e] run statuses seen: ${seen.join(" → ")} (updates: ${mode})`);
+    if (seen[seen.length - 1] !== "completed") {
+      const error = await page.locator("#run-error").textContent().catch(() => "");
+      throw new Error(`the run ended ${seen[seen.length - 1]}: ${error}`);
+    }
+    const output = (await page.locator("#run-output").textContent()).trim();
+    if (!output) throw new Error("the completed run shows no output");
+    await page.locator('#run-steps li.run-step[data-kind="llm"]').first().waitFor();
+    const llmSteps = await page.locator('#run-steps li.run-step[data-kind="llm"]').count();
+    const allSteps = await page.locator("#run-steps li.run-step").count();
+    if (llmSteps !== 1 || allSteps !== 1) throw new Error(`expected one llm step, saw ${llmSteps} llm of ${allSteps} steps`);
+    if (await page.locator("#run-cancel").count()) throw new Error("a finished run still offers Cancel");
+    await page_(page, "13-agent-run");
+
+    step = "agent fleet";
+    console.error(`[e2e] ${step}`);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Agents", exact: true }).click();
+    await page.getByRole("heading", { name: "Agents", exact: true }).waitFor();
+    await agentRow.locator('[data-testid="agent-runs"] [data-status="completed"][data-count="1"]').waitFor();
+    await agentRow.locator('[data-testid="agent-success-rate"]', { hasText: "100%" }).waitFor();
+    await page_(page, "14-agents");
+    await agentRow.getByRole("link", { name: "Runs of agent e2e agent" }).click();
+    await page.getByRole("heading", { name: "Runs", exact: true }).waitFor();
+    const runRow = page.locator('#agent-runs tr[data-status="completed"]', { hasText: "e2e agent" });
+    await runRow.waitFor();
+    if ((await page.locator("#agent-runs tbody tr").count()) !== 1) throw new Error("the agent's runs list does not hold just its one run");
+    await page.getByLabel("Status", { exact: true }).selectOption("failed");
+    await page.locator("#runs-summary", { hasText: "0 runs" }).waitFor();
+    await page.getByLabel("Status", { exact: true }).selectOption("completed");
+    await runRow.waitFor();
+    await page_(page, "15-agent-runs");
+
+    // Where the server cannot hold the event stream (it answers 503), the run page polls.
+    step = "agent run polled";
+    console.error(`[e2e] ${step}`);
+    const refuseStream = (route) => route.fulfill({
+      status: 503,
+      contentType: "application/json",
+      body: JSON.stringify({ success: false, error: "this runtime cannot hold a stream", code: "service_unavailable" }),
+    });
+    await page.route("**/api/v1/ai/runs/*/events*", refuseStream);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Agents", exact: true }).click();
+    await agentRow.getByRole("button", { name: "Run agent e2e agent" }).click();
+    await page.getByLabel("Input", { exact: true }).fill("Name one fruit.");
+    await page.getByRole("button", { name: "Start run" }).click();
+    await page.getByRole("heading", { name: "Run of e2e agent" }).waitFor();
+    await page.locator('#run-status[data-status="completed"]').waitFor({ timeout: 120_000 });
+    await page.locator('#run-steps li.run-step[data-kind="llm"]').first().waitFor();
+    const polledMode = await page.locator("#run-updates").getAttribute("data-mode");
+    // A run that had ended before the page loaded it needs neither.
+    if (!["polling", "none"].includes(polledMode)) throw new Error(`with the stream refused, the run page said "${polledMode}"`);
+    console.error(`[e2e] with the stream refused: updates ${polledMode}`);
+    await page.unroute("**/api/v1/ai/runs/*/events*", refuseStream);
+  } else {
+    console.error("[e2e] agents: skipped (no --llm URL of a local chat model)");
   }
 
   // Knowledge: the local embedding model as a provider, a base made with it, a text document

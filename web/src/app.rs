@@ -79,6 +79,9 @@ fn page(route: AppRoute, signed_in: bool) -> View {
         AppRoute::Ai => view! { pages::ai::AiPage {} },
         AppRoute::Knowledge => view! { pages::knowledge::KnowledgePage {} },
         AppRoute::KnowledgeBase { id } => view! { pages::knowledge::KnowledgeBasePage(id=id) },
+        AppRoute::Agents => view! { pages::agents::AgentsPage {} },
+        AppRoute::AgentRuns => view! { pages::agents::RunsPage {} },
+        AppRoute::AgentRun { id } => view! { pages::agents::RunPage(id=id) },
         AppRoute::NotFound => view! { pages::not_found::NotFoundPage {} },
     }
 }

@@ -39,6 +39,18 @@ pub enum AppRoute {
         /// The base's id (checked by the page).
         id: String,
     },
+    /// Agents: the fleet table, create, edit, delete, and starting a run.
+    #[to("/agents")]
+    Agents,
+    /// Runs of every agent, filtered by agent and status.
+    #[to("/agents/runs")]
+    AgentRuns,
+    /// One run: its steps as they land.
+    #[to("/agents/runs/<id>")]
+    AgentRun {
+        /// The run's id (checked by the page).
+        id: String,
+    },
     /// A share link's public page (no sign-in).
     #[to("/shared/<token>")]
     Shared {

@@ -240,8 +240,9 @@ impl AgentRun {
             metadata: Some(json!({ RUN_ID_KEY: work.run.id, RUN_STEP_KEY: n })),
             ..ChatRequest::default()
         };
-        let started = std::time::Instant::now();
         let answer = self.0.ai_chat(req, work.account_id, Some(job.id)).await?;
+        // Kept only to rebuild the conversation: the API recorded the step with its own
+        // latency and time (and the edge has no clock to read here: `Instant` panics there).
         Ok(RunStep {
             n,
             kind: "llm".into(),
@@ -255,8 +256,12 @@ impl AgentRun {
             })),
             usage: Some(answer.usage),
             cost_usd: Some(answer.cost_usd),
-            latency_ms: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
-            created_at: chrono::Utc::now(),
+            latency_ms: answer
+                .attempts
+                .iter()
+                .map(|a| i32::try_from(a.latency_ms).unwrap_or(i32::MAX))
+                .fold(0, i32::saturating_add),
+            created_at: work.run.started_at.unwrap_or(work.run.created_at),
         })
     }
 }

@@ -185,20 +185,65 @@ pub async fn get_public_blob(
 pub async fn post_events(
     path: &str,
     body: &impl Serialize,
-    mut on_event: impl FnMut(&str, &str),
+    on_event: impl FnMut(&str, &str),
 ) -> Result<(), ApiError> {
     let json = serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))?;
     let response = exchange("POST", path, &Body::Json(json)).await?;
     if !response.ok() {
         return Err(error_from(&response).await);
     }
+    read_events(&response, on_event).await
+}
+
+/// `GET path` whose answer is a stream of server-sent events, read as `post_events` reads
+/// one. An answer that is not an event stream (a runtime that cannot hold one open answers
+/// otherwise) is a `Decode` error, so the caller can fall back to polling.
+pub async fn get_events(path: &str, on_event: impl FnMut(&str, &str)) -> Result<(), ApiError> {
+    let response = exchange("GET", path, &Body::Empty).await?;
+    if !response.ok() {
+        return Err(error_from(&response).await);
+    }
+    let content_type = response
+        .headers()
+        .get("Content-Type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if !content_type.starts_with("text/event-stream") {
+        return Err(ApiError::Decode(format!(
+            "not an event stream ({content_type})"
+        )));
+    }
+    read_events(&response, on_event).await
+}
+
+/// Cancels the body's reader when the reading future is dropped (the page that wanted the
+/// events went away): otherwise the browser keeps the connection open until the server ends it.
+struct CancelOnDrop(web_sys::ReadableStreamDefaultReader);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        // Awaited so that a refusal (the stream had already failed) is not an unhandled
+        // rejection in the console.
+        let cancelled = JsFuture::from(self.0.cancel());
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = cancelled.await;
+        });
+    }
+}
+
+/// Hands each event of a streamed answer to `on_event` until the stream ends.
+async fn read_events(
+    response: &web_sys::Response,
+    mut on_event: impl FnMut(&str, &str),
+) -> Result<(), ApiError> {
     let stream = response
         .body()
         .ok_or_else(|| ApiError::Decode("no body".into()))?;
-    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let reader = CancelOnDrop(stream.get_reader().unchecked_into());
     let mut pending: Vec<u8> = Vec::new();
     loop {
-        let chunk = JsFuture::from(reader.read())
+        let chunk = JsFuture::from(reader.0.read())
             .await
             .map_err(|_| ApiError::Network)?;
         let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))

@@ -1,5 +1,6 @@
 //! Typed clients of the public API, one module per feature. Every call goes through `http`.
 
+pub mod agents;
 pub mod ai;
 pub mod auth;
 pub mod files;

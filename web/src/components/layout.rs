@@ -27,6 +27,8 @@ pub enum Section {
     Ai,
     /// Knowledge bases.
     Knowledge,
+    /// Agents and their runs.
+    Agents,
     /// None of them.
     Other,
 }
@@ -64,6 +66,7 @@ pub fn Shell(section: Section, children: Children) -> View {
                     (if session.can(Permission::WebhooksRead) { link(Section::Webhooks, "/webhooks", "Webhooks") } else { view! {} })
                     (if session.can(Permission::AiRead) { link(Section::Ai, "/ai", "AI") } else { view! {} })
                     (if session.can(Permission::AiRead) { link(Section::Knowledge, "/knowledge", "Knowledge") } else { view! {} })
+                    (if session.can(Permission::AiRead) { link(Section::Agents, "/agents", "Agents") } else { view! {} })
                 }
             }
             div(class="topbar-end") {

@@ -1,5 +1,6 @@
 //! One module per screen.
 
+pub mod agents;
 pub mod ai;
 pub mod file_detail;
 pub mod files;

@@ -4,14 +4,10 @@ mod db;
 mod fetch;
 mod outbound;
 mod platform;
-// Both Workers announce jobs; files belong to the API Worker, and the AI Worker builds without
-// them.
+// Both Workers announce jobs and read stored files (the AI Worker for agents' `read_file_text`).
 mod queue_push;
-#[cfg(not(feature = "ai-worker"))]
 mod r2;
-#[cfg(not(feature = "ai-worker"))]
 mod s3;
-#[cfg(not(feature = "ai-worker"))]
 mod storage;
 
 use std::net::IpAddr;
@@ -191,12 +187,8 @@ async fn serve(req: Request, env: &Env, ctx: Context, settings: Settings) -> Api
     #[cfg(not(feature = "ai-worker"))]
     let background: Arc<dyn powernode_api::ports::background::Background> =
         Arc::new(powernode_api::ports::background::Inline);
-    #[cfg(not(feature = "ai-worker"))]
     let storage: Arc<dyn powernode_api::ports::storage::StorageProviders> =
         Arc::new(storage::EdgeProviders::new(env.clone()));
-    #[cfg(feature = "ai-worker")]
-    let storage: Arc<dyn powernode_api::ports::storage::StorageProviders> =
-        Arc::new(powernode_api::ports::storage::NoStorage);
     // Workers are single-threaded: Arc is only the type Ports asks for, not shared across threads.
     #[allow(clippy::arc_with_non_send_sync)]
     let ports = Ports {
