@@ -197,6 +197,14 @@ fn nul_in_json(value: &serde_json::Value, at: &str) -> Option<String> {
 /// The response every adapter writes out.
 pub type ApiResponse = http::Response<ResponseBody>;
 
+/// Chunks of a response body the core makes as it goes (server-sent events; `Send` natively,
+/// as `ByteStream` is).
+#[cfg(not(target_arch = "wasm32"))]
+pub type Chunks = std::pin::Pin<Box<dyn futures_util::Stream<Item = Bytes> + Send>>;
+/// Chunks of a response body the core makes as it goes.
+#[cfg(target_arch = "wasm32")]
+pub type Chunks = std::pin::Pin<Box<dyn futures_util::Stream<Item = Bytes>>>;
+
 /// A response body: bytes in hand (every JSON answer), or a stream (file downloads), which the
 /// adapter writes out as it arrives.
 pub enum ResponseBody {

@@ -104,12 +104,7 @@ fn run_step_of(metadata: Option<&serde_json::Value>) -> ApiResult<Option<(Uuid, 
     }
 }
 
-/// Chunks of a response body (`Send` natively, as `ByteStream` is).
-#[cfg(not(target_arch = "wasm32"))]
-pub type Chunks = std::pin::Pin<Box<dyn futures_util::Stream<Item = Bytes> + Send>>;
-/// Chunks of a response body.
-#[cfg(target_arch = "wasm32")]
-pub type Chunks = std::pin::Pin<Box<dyn futures_util::Stream<Item = Bytes>>>;
+pub use crate::http::Chunks;
 
 /// A stream of server-sent events.
 pub fn sse(body: Chunks) -> Outcome {

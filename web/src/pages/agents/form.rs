@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::browser;
+use crate::components::choice::{choice, named};
 use crate::notify::use_notices;
 
 /// What the form is doing.
@@ -228,23 +229,7 @@ pub fn AgentForm(editing: Editing, close: Signal<Editing>, reload: Signal<u32>) 
                     label(r#for="agent-name") { "Agent name" }
                     input(id="agent-name", r#type="text", required=true, maxlength="100", bind:value=name)
                     label(r#for="agent-model") { "Chat model" }
-                    select(id="agent-model", required=true, on:change=move |e: web_sys::Event| model.set(browser::event_value(&e))) {
-                        (if models.with(Vec::is_empty) {
-                            view! { option(value="") { "No chat model yet" } }
-                        } else {
-                            let chosen = model.get_clone_untracked();
-                            models
-                                .get_clone()
-                                .into_iter()
-                                .map(|m| {
-                                    let selected = m == chosen;
-                                    let value = m.clone();
-                                    view! { option(value=value, selected=selected) { (m) } }
-                                })
-                                .collect::<Vec<_>>()
-                                .into()
-                        })
-                    }
+                    (choice("agent-model", named(models), model, "No chat model yet"))
                     (if models.with(Vec::is_empty) {
                         view! {
                             p(class="hint") {

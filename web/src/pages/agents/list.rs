@@ -77,7 +77,7 @@ pub fn AgentsPage() -> View {
     });
     // Loaded again while any agent has a run that may still change by itself.
     let working = create_selector(move || agents.with(|a| a.iter().any(busy)));
-    super::poll_while(working, POLL_MS, move || reload.update(|n| *n += 1));
+    crate::components::poll::poll_while(working, POLL_MS, move || reload.update(|n| *n += 1));
     let actions = Actions {
         can_manage,
         can_use,

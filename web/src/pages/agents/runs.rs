@@ -96,7 +96,7 @@ pub fn RunsPage() -> View {
         });
     });
     let working = create_selector(move || runs.with(|r| r.iter().any(|r| !r.is_finished())));
-    super::poll_while(working, POLL_MS, move || reload.update(|n| *n += 1));
+    crate::components::poll::poll_while(working, POLL_MS, move || reload.update(|n| *n += 1));
     let names = create_memo(move || {
         agents.with(|a| {
             a.iter()

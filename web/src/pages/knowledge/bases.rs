@@ -11,6 +11,7 @@ use sycamore_router::navigate;
 use crate::api;
 use crate::api::knowledge::NewBase;
 use crate::browser;
+use crate::components::choice::{choice, named};
 use crate::components::layout::{PageHeader, Section, Shell};
 use crate::format;
 use crate::notify::use_notices;
@@ -202,23 +203,7 @@ fn NewBaseForm() -> View {
             }
             div(class="field") {
                 label(r#for="kb-model") { "Embedding model" }
-                select(id="kb-model", required=true, on:change=move |e: web_sys::Event| model.set(browser::event_value(&e))) {
-                    (if models.with(Vec::is_empty) {
-                        view! { option(value="") { "No embedding model yet" } }
-                    } else {
-                        let chosen = model.get_clone_untracked();
-                        models
-                            .get_clone()
-                            .into_iter()
-                            .map(|m| {
-                                let selected = m == chosen;
-                                let value = m.clone();
-                                view! { option(value=value, selected=selected) { (m) } }
-                            })
-                            .collect::<Vec<_>>()
-                            .into()
-                    })
-                }
+                (choice("kb-model", named(models), model, "No embedding model yet"))
             }
             div(class="field") {
                 label(r#for="kb-chunk-tokens") { "Chunk tokens (default 400)" }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{Loaded, in_progress};
 use crate::api;
 use crate::api::files::FileQuery;
-use crate::browser;
+use crate::components::choice::choice;
 use crate::components::pager::Pager;
 use crate::format;
 use crate::notify::use_notices;
@@ -224,6 +224,22 @@ fn AddFile(loaded: Loaded) -> View {
     let find = create_signal(String::new());
     let files = create_signal(Vec::<File>::new());
     let chosen = create_signal(String::new());
+    let file_options = create_memo(move || {
+        files.with(|files| {
+            files
+                .iter()
+                .map(|f| {
+                    let label = format!(
+                        "{} ({}, {})",
+                        f.filename,
+                        f.content_type,
+                        format::bytes(f.file_size)
+                    );
+                    (f.id.to_string(), label)
+                })
+                .collect::<Vec<_>>()
+        })
+    });
     let title = create_signal(String::new());
     let problem = create_signal(None::<String>);
     let busy = create_signal(false);
@@ -295,24 +311,7 @@ fn AddFile(loaded: Loaded) -> View {
             }
             form(class="form form-wide", on:submit=submit, aria-label="Add a stored file") {
                 label(r#for="kb-file") { "Stored file" }
-                select(id="kb-file", required=true, on:change=move |e: web_sys::Event| chosen.set(browser::event_value(&e))) {
-                    (if files.with(Vec::is_empty) {
-                        view! { option(value="") { "No readable stored file found" } }
-                    } else {
-                        let current = chosen.get_clone_untracked();
-                        files
-                            .get_clone()
-                            .into_iter()
-                            .map(|f| {
-                                let id = f.id.to_string();
-                                let selected = id == current;
-                                let text = format!("{} ({}, {})", f.filename, f.content_type, format::bytes(f.file_size));
-                                view! { option(value=id, selected=selected) { (text) } }
-                            })
-                            .collect::<Vec<_>>()
-                            .into()
-                    })
-                }
+                (choice("kb-file", file_options, chosen, "No readable stored file found"))
                 label(r#for="kb-file-title") { "Title (the file's name if empty)" }
                 input(id="kb-file-title", r#type="text", maxlength="300", bind:value=title)
                 (match problem.get_clone() {

@@ -8,8 +8,6 @@ mod bases;
 mod documents;
 mod search;
 
-use std::cell::RefCell;
-use std::rc::Rc;
 
 use shared::Permission;
 use shared::api::knowledge::{KnowledgeBase, KnowledgeDocument};
@@ -139,25 +137,10 @@ fn name_of(loaded: Loaded) -> String {
         .with(|b| b.as_ref().map(|b| b.name.clone()).unwrap_or_default())
 }
 
-/// Loads the page again every `POLL_MS` while a document shown is pending or embedding; the
-/// timer exists only then, and goes with the page.
+/// Loads the page again every `POLL_MS` while a document shown is pending or embedding.
 fn poll_while_in_progress(loaded: Loaded) {
     let working = create_selector(move || loaded.documents.with(|d| d.iter().any(in_progress)));
-    let timer = Rc::new(RefCell::new(None::<browser::Interval>));
-    let held = Rc::clone(&timer);
-    create_effect(move || {
-        let mut slot = held.borrow_mut();
-        if working.get() {
-            if slot.is_none() {
-                *slot = browser::Interval::new(POLL_MS, move || loaded.refresh());
-            }
-        } else {
-            *slot = None;
-        }
-    });
-    on_cleanup(move || {
-        timer.borrow_mut().take();
-    });
+    crate::components::poll::poll_while(working, POLL_MS, move || loaded.refresh());
 }
 
 /// The base's name, what it is made with, its counts, and delete.

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::runs;
 use crate::Api;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::ai::Chunks;
+use crate::http::Chunks;
 use crate::service::ai::proxy::attempt::Deps;
 use crate::store;
 
