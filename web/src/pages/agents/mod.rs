@@ -9,9 +9,7 @@ mod list;
 mod run;
 mod runs;
 
-
 use shared::api::agents::{Run, RunStep};
-
 
 pub use list::AgentsPage;
 pub use run::RunPage;

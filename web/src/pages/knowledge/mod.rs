@@ -8,7 +8,6 @@ mod bases;
 mod documents;
 mod search;
 
-
 use shared::Permission;
 use shared::api::knowledge::{KnowledgeBase, KnowledgeDocument};
 use shared::pagination::Pagination;
