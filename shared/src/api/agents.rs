@@ -241,7 +241,7 @@ pub struct FinishRunRequest {
 }
 
 /// The chat request's `metadata` names a run's model step with these keys, so the proxy
-/// records the step with its ledger row in one transaction and answers a repeat from it.
+/// records the step with its ledger row in one statement and answers a repeat from it.
 pub const RUN_ID_KEY: &str = "run_id";
 /// See [`RUN_ID_KEY`].
 pub const RUN_STEP_KEY: &str = "run_step";

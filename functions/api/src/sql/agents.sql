@@ -112,6 +112,14 @@ UPDATE ai_runs
 -- name: RunSetJob
 UPDATE ai_runs SET job_id = $2 WHERE id = $1
 
+-- Before a model step is called: the run's status, and the step if it was recorded (a
+-- consumer asking again after a crash gets its answer back). One round trip.
+-- name: RunStepOpen
+SELECT r.status, s.kind, s.answer
+  FROM ai_runs r
+  LEFT JOIN ai_run_steps s ON s.run_id = r.id AND s.n = $3
+ WHERE r.id = $1 AND r.account_id = $2
+
 -- A recorded step's chat answer, replayed when a consumer asks for the same step again.
 -- name: RunStepAnswer
 SELECT kind, answer FROM ai_run_steps WHERE run_id = $1 AND n = $2
@@ -129,3 +137,24 @@ SELECT body FROM knowledge_documents
  WHERE account_id = $1 AND file_id = $2 AND body IS NOT NULL
  ORDER BY updated_at DESC
  LIMIT 1
+
+-- A model step and its call's ledger row in one statement: the ledger row is written only if
+-- the step was (a step recorded meanwhile writes neither), so a step is booked once. The
+-- parameters are cast because an INSERT ... SELECT does not type them from its columns.
+-- name: RunStepBook
+WITH step AS (
+    INSERT INTO ai_run_steps (run_id, n, kind, result, answer, input_tokens, output_tokens,
+                              cached_input_tokens, cost_pusd, latency_ms, created_at)
+    VALUES ($1, $2, 'llm', $3, $4, $5, $6, $7, $8, $9, $10)
+    ON CONFLICT (run_id, n) DO NOTHING
+    RETURNING run_id, n)
+INSERT INTO ai_requests (id, call_id, account_id, user_id, job_id, api_key_id, endpoint,
+                         requested_model, provider_id, served_model, attempt, status,
+                         http_status, error, stream, input_tokens, output_tokens,
+                         cached_input_tokens, cost_pusd, latency_ms, ttft_ms, memory_chunks,
+                         created_at, memory_chunk_ids, run_id, run_step)
+SELECT $11::uuid, $12::uuid, $13::uuid, $14::uuid, $15::uuid, $16::uuid, $17::text, $18::text,
+       $19::uuid, $20::text, $21::int4, $22::text, $23::int4, $24::text, $25::bool, $26::int8,
+       $27::int8, $28::int8, $29::int8, $30::int4, $31::int4, $32::int4, $33::timestamptz,
+       $34::jsonb, step.run_id, step.n
+  FROM step

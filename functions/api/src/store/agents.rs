@@ -314,6 +314,60 @@ pub async fn end_run(
         > 0)
 }
 
+/// What a model step needs to know before its call: the run's status (`None`: the account
+/// has no such run), and the step's kind and recorded answer if it was taken.
+pub async fn open_step(
+    c: &dyn Conn,
+    account: Uuid,
+    run: Uuid,
+    n: i32,
+) -> Result<Option<OpenStep>, DbError> {
+    query_opt(
+        c,
+        sql::RUN_STEP_OPEN,
+        &[run.into(), account.into(), n.into()],
+    )
+    .await?
+    .map(|r| {
+        Ok(OpenStep {
+            status: r.get("status")?,
+            kind: r.get("kind")?,
+            answer: r.get("answer")?,
+        })
+    })
+    .transpose()
+}
+
+/// See [`open_step`].
+pub struct OpenStep {
+    pub status: String,
+    pub kind: Option<String>,
+    pub answer: Option<serde_json::Value>,
+}
+
+/// Writes a model step and its call's ledger row in one statement; false (nothing written) if
+/// the run already has step `s.n`.
+pub async fn book_llm_step(
+    c: &dyn Conn,
+    s: &NewStep<'_>,
+    ledger: &crate::store::ai::LedgerEntry,
+) -> Result<bool, DbError> {
+    let mut params: Vec<SqlValue> = vec![
+        s.run_id.into(),
+        s.n.into(),
+        s.result.clone().into(),
+        s.answer.clone().into(),
+        s.usage.input_tokens.into(),
+        s.usage.output_tokens.into(),
+        s.usage.cached_input_tokens.into(),
+        s.cost_pusd.into(),
+        s.latency_ms.into(),
+        s.created_at.into(),
+    ];
+    params.extend(crate::store::ai::ledger_values(ledger));
+    Ok(c.execute(sql::RUN_STEP_BOOK, &params).await? > 0)
+}
+
 /// A recorded step's kind and, for a model step, the chat answer it returned.
 pub async fn step_answer(
     c: &dyn Conn,

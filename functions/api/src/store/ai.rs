@@ -320,9 +320,10 @@ pub struct LedgerEntry {
     pub created_at: DateTime<Utc>,
 }
 
-/// Writes one attempt.
-pub async fn insert_ledger(c: &dyn Conn, e: &LedgerEntry) -> Result<(), DbError> {
-    let params: Vec<SqlValue> = vec![
+/// A ledger row's values in `AiLedgerInsert`'s order, up to `memory_chunk_ids` (the run step
+/// comes after; `RunStepBook` takes them from the step it writes).
+pub fn ledger_values(e: &LedgerEntry) -> Vec<SqlValue> {
+    vec![
         e.id.into(),
         e.call_id.into(),
         e.account_id.into(),
@@ -347,9 +348,14 @@ pub async fn insert_ledger(c: &dyn Conn, e: &LedgerEntry) -> Result<(), DbError>
         e.memory_chunks.into(),
         e.created_at.into(),
         e.memory_chunk_ids.clone().into(),
-        e.run_step.map(|(run, _)| run).into(),
-        e.run_step.map(|(_, n)| n).into(),
-    ];
+    ]
+}
+
+/// Writes one attempt.
+pub async fn insert_ledger(c: &dyn Conn, e: &LedgerEntry) -> Result<(), DbError> {
+    let mut params = ledger_values(e);
+    params.push(e.run_step.map(|(run, _)| run).into());
+    params.push(e.run_step.map(|(_, n)| n).into());
     c.execute(sql::AI_LEDGER_INSERT, &params).await.map(drop)
 }
 

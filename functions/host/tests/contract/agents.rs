@@ -628,6 +628,82 @@ async fn a_consumer_killed_between_steps_resumes_each_step_once() {
 }
 
 #[tokio::test]
+async fn a_step_asked_for_twice_at_once_is_booked_once() {
+    // The queue is paused: the test takes the run's steps itself, as two consumers holding
+    // the same run would (a lease that expired under a slow one).
+    let Some((p, admin)) = platform().await else {
+        return;
+    };
+    p.post(
+        "/api/v1/admin/queues/ai/pause",
+        Some(&admin.access),
+        json!({}),
+    )
+    .await
+    .assert_ok(200);
+    let owner = p.register("agents-twice@example.com").await;
+    let up = Upstream::start().await;
+    scripted(&p, &owner, &up, "openai").await;
+    let agent = new_agent(&p, &owner, json!({"name": "twice", "model": "agent"})).await;
+    let run = id_of(&start_run(&p, &owner, &agent, "hello").await);
+    let service = p.service_token();
+    p.post(
+        &format!("/api/v1/worker/ai/runs/{run}/start"),
+        Some(&service),
+        json!({}),
+    )
+    .await
+    .assert_ok(200);
+    let step = |n: i64| {
+        json!({"model": "agent", "account_id": owner.account_id,
+               "messages": [{"role": "user", "content": "hello"}],
+               "metadata": {"run_id": run, "run_step": n}})
+    };
+    let (a, b) = tokio::join!(
+        p.post("/api/v1/worker/ai/chat", Some(&service), step(1)),
+        p.post("/api/v1/worker/ai/chat", Some(&service), step(1)),
+    );
+    let (a, b) = (a.assert_ok(200).clone(), b.assert_ok(200).clone());
+    assert_eq!(a["id"], b["id"], "both got the one recorded answer");
+    // Asked again later (a consumer resuming), it is answered from the record.
+    let again = p
+        .post("/api/v1/worker/ai/chat", Some(&service), step(1))
+        .await
+        .assert_ok(200)
+        .clone();
+    assert_eq!(again["id"], a["id"]);
+    assert_eq!(booked(&p, &owner, &run).await, [(1, 11, 3)]);
+    assert_eq!(kinds(&run_of(&p, &owner, &run).await), ["llm"]);
+    // Another account cannot take the run's steps, and a step past a cancel is refused.
+    let other = p.register("agents-twice-other@example.com").await;
+    let mut foreign = step(2);
+    foreign["account_id"] = json!(other.account_id);
+    let r = p
+        .post("/api/v1/worker/ai/chat", Some(&service), foreign)
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    p.post(
+        &format!("/api/v1/ai/runs/{run}/cancel"),
+        Some(&owner.access),
+        json!({}),
+    )
+    .await
+    .assert_ok(200);
+    let r = p
+        .post("/api/v1/worker/ai/chat", Some(&service), step(2))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(booked(&p, &owner, &run).await.len(), 1);
+    p.post(
+        "/api/v1/admin/queues/ai/resume",
+        Some(&admin.access),
+        json!({}),
+    )
+    .await
+    .assert_ok(200);
+}
+
+#[tokio::test]
 async fn cancel_stops_queued_and_running_runs_and_max_steps_ends_a_loop() {
     let Some((p, admin)) = platform().await else {
         return;

@@ -56,16 +56,27 @@ pub async fn open_llm_step(
     account: Uuid,
     (run, n): (Uuid, i32),
 ) -> ApiResult<Option<ChatAnswer>> {
-    let (_, found) = store::agents::get_run(api.db(), Some(account), run)
+    let open = store::agents::open_step(api.db(), account, run, n)
         .await?
         .ok_or_else(|| ApiError::not_found("run"))?;
-    if let Some(answer) = recorded_answer(api.db(), run, n).await? {
-        return Ok(Some(answer));
+    match (open.kind.as_deref(), open.answer) {
+        (Some("llm"), Some(answer)) => return read_answer(answer).map(Some),
+        (Some(_), _) => {
+            return Err(ApiError::conflict(format!(
+                "step {n} of the run is a tool call"
+            )));
+        }
+        (None, _) => {}
     }
-    if found.status != "running" {
-        return Err(ended(&found.status));
+    if open.status != "running" {
+        return Err(ended(&open.status));
     }
     Ok(None)
+}
+
+fn read_answer(answer: serde_json::Value) -> ApiResult<ChatAnswer> {
+    serde_json::from_value(answer)
+        .map_err(|e| ApiError::internal(format!("a recorded step does not read: {e}")))
 }
 
 /// The chat answer step `n` returned, if it was recorded; 409 if step `n` is a tool call.
@@ -76,17 +87,15 @@ async fn recorded_answer(
 ) -> ApiResult<Option<ChatAnswer>> {
     match store::agents::step_answer(c, run, n).await? {
         None => Ok(None),
-        Some((kind, Some(answer))) if kind == "llm" => serde_json::from_value(answer)
-            .map(Some)
-            .map_err(|e| ApiError::internal(format!("a recorded step does not read: {e}"))),
+        Some((kind, Some(answer))) if kind == "llm" => read_answer(answer).map(Some),
         Some(_) => Err(ApiError::conflict(format!(
             "step {n} of the run is a tool call"
         ))),
     }
 }
 
-/// Writes the ledger row of a model step's answered call and the step, in one transaction.
-/// If the step was recorded meanwhile (two consumers on one run), nothing is written and the
+/// Writes the ledger row of a model step's answered call and the step, in one statement. If
+/// the step was recorded meanwhile (two consumers on one run), nothing is written and the
 /// recorded answer is returned.
 pub async fn book_llm_step(
     api: &Api,
@@ -96,40 +105,33 @@ pub async fn book_llm_step(
     let Some((run, n)) = entry.run_step else {
         return Err(ApiError::internal("a run step's call without its step"));
     };
-    let tx = api.db().begin().await?;
-    let written = match store::ai::insert_ledger(&*tx, entry).await {
-        Ok(()) => {
-            store::agents::insert_step(
-                &*tx,
-                &NewStep {
-                    run_id: run,
-                    n,
-                    kind: "llm",
-                    tool: None,
-                    tool_call_id: None,
-                    arguments: None,
-                    result: Some(json!({
-                        "content": answer.content,
-                        "tool_calls": answer.tool_calls,
-                        "finish_reason": answer.finish_reason,
-                    })),
-                    answer: Some(json!(answer)),
-                    usage: answer.usage,
-                    cost_pusd: entry.cost_pusd,
-                    latency_ms: entry.latency_ms,
-                    created_at: entry.created_at,
-                },
-            )
-            .await?
-        }
+    let step = NewStep {
+        run_id: run,
+        n,
+        kind: "llm",
+        tool: None,
+        tool_call_id: None,
+        arguments: None,
+        result: Some(json!({
+            "content": answer.content,
+            "tool_calls": answer.tool_calls,
+            "finish_reason": answer.finish_reason,
+        })),
+        answer: Some(json!(answer)),
+        usage: answer.usage,
+        cost_pusd: entry.cost_pusd,
+        latency_ms: entry.latency_ms,
+        created_at: entry.created_at,
+    };
+    let written = match store::agents::book_llm_step(api.db(), &step, entry).await {
+        Ok(w) => w,
+        // The other consumer's ledger row came first: its step is (or is about to be) there.
         Err(DbError::UniqueViolation(Some(c))) if c == BOOKED_ONCE => false,
         Err(e) => return Err(e.into()),
     };
     if written {
-        tx.commit().await?;
         return Ok(answer.clone());
     }
-    let _ = tx.rollback().await;
     recorded_answer(api.db(), run, n)
         .await?
         .ok_or_else(|| ApiError::conflict(format!("step {n} of the run was taken meanwhile")))

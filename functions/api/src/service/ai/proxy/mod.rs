@@ -638,7 +638,7 @@ async fn finish_later(
 }
 
 /// The answered attempt of an agent run's model step: its ledger row and the step are written
-/// in one transaction, so the step is booked once however often the consumer asks; a step
+/// in one statement, so the step is booked once however often the consumer asks; a step
 /// recorded meanwhile by another consumer wins, and its answer is returned. The breaker report
 /// and budget settlement run after, as for any call.
 async fn book_run_step(
