@@ -358,13 +358,15 @@ async fn runs_against_jobs(cli: &Cli, b: &Bench, agent: &str) -> Result<()> {
     // ai.chat jobs first, then runs, each timed from the first enqueue to the last completion.
     let started = Instant::now();
     let mut jobs = Vec::new();
-    for _ in 0..cli.jobs {
+    for i in 0..cli.jobs {
+        // Each job's arguments differ: the runaway guard disables a job type that runs with the
+        // same arguments more than 5 times a minute (runs differ by their run id).
         let job = b
             .user(
                 reqwest::Method::POST,
                 "/api/v1/admin/jobs",
                 Some(&json!({"job_type": "ai.chat", "queue": "ai",
-                             "args": {"model": b.model, "prompt": "hi", "max_tokens": 8}})),
+                             "args": {"model": b.model, "prompt": format!("hi {i}"), "max_tokens": 8}})),
             )
             .await?;
         jobs.push(job["id"].as_str().context("job id")?.to_string());
