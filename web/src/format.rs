@@ -4,6 +4,15 @@
 use base64::Engine;
 use chrono::{DateTime, Utc};
 
+/// Dollars with enough places for a fraction of a cent (a small model's call costs that).
+pub fn usd(v: f64) -> String {
+    if v == 0.0 || v >= 0.01 {
+        format!("${v:.2}")
+    } else {
+        format!("${v:.6}")
+    }
+}
+
 /// `1536` → `1.5 KiB`.
 pub fn bytes(n: i64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -134,6 +143,13 @@ pub fn json_cell(value: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn costs_keep_a_fraction_of_a_cent() {
+        assert_eq!(usd(0.0), "$0.00");
+        assert_eq!(usd(0.000042), "$0.000042");
+        assert_eq!(usd(1.5), "$1.50");
+    }
 
     #[test]
     fn sizes_read_like_a_file_manager() {

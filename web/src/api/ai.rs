@@ -137,3 +137,20 @@ pub async fn stream_chat(
     }
     answer.ok_or_else(|| ApiError::Decode("the stream ended without its answer".into()))
 }
+
+/// The models of `kind` (`chat`, `embedding`) the enabled providers offer, each once, in the
+/// providers' order: what a form may offer.
+pub fn models_of_kind(providers: &[Provider], kind: &str) -> Vec<String> {
+    let mut models: Vec<String> = Vec::new();
+    for m in providers
+        .iter()
+        .filter(|p| p.enabled)
+        .flat_map(|p| p.models.iter())
+        .filter(|m| m.kind == kind)
+    {
+        if !models.contains(&m.name) {
+            models.push(m.name.clone());
+        }
+    }
+    models
+}

@@ -28,18 +28,7 @@ pub enum Editing {
 
 /// The chat models of the enabled providers, each once, in the providers' order.
 pub fn chat_models(providers: &[Provider]) -> Vec<String> {
-    let mut models: Vec<String> = Vec::new();
-    for m in providers
-        .iter()
-        .filter(|p| p.enabled)
-        .flat_map(|p| p.models.iter())
-        .filter(|m| m.kind == "chat")
-    {
-        if !models.contains(&m.name) {
-            models.push(m.name.clone());
-        }
-    }
-    models
+    crate::api::ai::models_of_kind(providers, "chat")
 }
 
 /// What a tool lets the agent do, for its checkbox.

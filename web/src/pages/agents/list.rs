@@ -8,12 +8,13 @@ use sycamore::futures::spawn_local_scoped;
 use sycamore::prelude::*;
 use sycamore_router::navigate;
 
+use super::excerpt;
 use super::form::{AgentForm, Editing};
-use super::{excerpt, usd};
 use crate::api;
 use crate::browser;
 use crate::components::layout::{PageHeader, Section, Shell};
 use crate::format;
+use crate::format::usd;
 use crate::notify::use_notices;
 use crate::session::use_session;
 

@@ -15,15 +15,6 @@ pub use list::AgentsPage;
 pub use run::RunPage;
 pub use runs::RunsPage;
 
-/// Dollars with enough places for a fraction of a cent (a small model's run costs that).
-pub fn usd(v: f64) -> String {
-    if v == 0.0 || v >= 0.01 {
-        format!("${v:.2}")
-    } else {
-        format!("${v:.6}")
-    }
-}
-
 /// The badge class of a run's status, in the other pages' colours.
 pub fn badge(status: &str) -> String {
     let look = match status {
@@ -162,11 +153,8 @@ mod tests {
     }
 
     #[test]
-    fn statuses_and_costs_read_as_on_the_other_pages() {
+    fn statuses_read_as_on_the_other_pages() {
         assert_eq!(badge("queued"), "badge badge-pending");
         assert_eq!(badge("completed"), "badge badge-completed");
-        assert_eq!(usd(0.0), "$0.00");
-        assert_eq!(usd(0.000042), "$0.000042");
-        assert_eq!(usd(1.5), "$1.50");
     }
 }

@@ -10,12 +10,13 @@ use sycamore::futures::spawn_local_scoped;
 use sycamore::prelude::*;
 use uuid::Uuid;
 
-use super::{badge, duration, last_step, merge_run, put_step, usd};
+use super::{badge, duration, last_step, merge_run, put_step};
 use crate::api;
 use crate::api::agents::RunEvent;
 use crate::browser;
 use crate::components::layout::{Section, Shell};
 use crate::format;
+use crate::format::usd;
 use crate::notify::{Notices, use_notices};
 use crate::session::use_session;
 

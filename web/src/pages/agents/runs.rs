@@ -10,13 +10,14 @@ use sycamore::futures::spawn_local_scoped;
 use sycamore::prelude::*;
 use uuid::Uuid;
 
-use super::{badge, duration, excerpt, usd};
+use super::{badge, duration, excerpt};
+
 use crate::api;
 use crate::api::agents::RunQuery;
 use crate::browser;
 use crate::components::layout::{PageHeader, Section, Shell};
 use crate::components::pager::Pager;
-use crate::format;
+use crate::format::{self, usd};
 use crate::notify::use_notices;
 
 /// How often the list is looked at again while a run shown is queued or running.
@@ -162,12 +163,7 @@ pub fn RunsPage() -> View {
                         tbody {
                             Indexed(
                                 list=runs,
-                                view=move |r| {
-                                    let name = names.with(|n| n.get(&r.agent_id).cloned()).unwrap_or_else(|| {
-                                        r.agent_id.to_string().chars().take(8).collect()
-                                    });
-                                    view! { RunRow(run=r, agent=name) }
-                                },
+                                view=move |r| view! { RunRow(run=r, names=names) },
                             )
                         }
                     }
@@ -183,8 +179,16 @@ pub fn RunsPage() -> View {
     }
 }
 
+/// A run's row. Its agent's name comes from `names` as it loads (the runs may arrive first); until
+/// then, or for an agent deleted since, the id's start stands in.
 #[component(inline_props)]
-fn RunRow(run: Run, agent: String) -> View {
+fn RunRow(run: Run, names: ReadSignal<HashMap<Uuid, String>>) -> View {
+    let agent_id = run.agent_id;
+    let agent = move || {
+        names
+            .with(|n| n.get(&agent_id).cloned())
+            .unwrap_or_else(|| agent_id.to_string().chars().take(8).collect())
+    };
     let href = format!("/agents/runs/{}", run.id);
     let when = format::datetime(&run.created_at);
     let link_label = format!("Run of {when}");
@@ -202,7 +206,7 @@ fn RunRow(run: Run, agent: String) -> View {
     view! {
         tr(data-run=id, data-status=row_status) {
             td { a(href=href, aria-label=link_label) { (when) } }
-            td { (agent) }
+            td { (agent()) }
             td { span(class=class) { (status) } }
             td { (input) }
             td(class="share-url") { (answer) }

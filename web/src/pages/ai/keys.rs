@@ -6,7 +6,7 @@ use sycamore::futures::spawn_local_scoped;
 use sycamore::prelude::*;
 
 use crate::api;
-use crate::format;
+use crate::format::{self, usd};
 use crate::notify::use_notices;
 
 #[component(inline_props)]
@@ -150,14 +150,5 @@ fn BudgetCard(spent: Signal<u32>) -> View {
                 button(r#type="submit", class="button-primary") { "Save budget" }
             }
         }
-    }
-}
-
-/// Dollars with enough places for a fraction of a cent.
-pub fn usd(v: f64) -> String {
-    if v == 0.0 || v >= 0.01 {
-        format!("${v:.2}")
-    } else {
-        format!("${v:.6}")
     }
 }

@@ -4,11 +4,11 @@ use shared::api::ai::LedgerRow;
 use sycamore::futures::spawn_local_scoped;
 use sycamore::prelude::*;
 
-use super::keys::usd;
 use crate::api;
 use crate::browser;
 use crate::components::pager::Pager;
 use crate::format;
+use crate::format::usd;
 use crate::notify::use_notices;
 
 const STATUSES: &[&str] = &["ok", "failed", "rejected", "cut"];

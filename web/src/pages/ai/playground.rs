@@ -4,8 +4,8 @@
 use sycamore::futures::spawn_local_scoped;
 use sycamore::prelude::*;
 
-use super::keys::usd;
 use crate::api;
+use crate::format::usd;
 use crate::notify::use_notices;
 
 #[component(inline_props)]

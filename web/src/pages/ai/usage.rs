@@ -5,9 +5,9 @@ use shared::api::ai::UsageRow;
 use sycamore::futures::spawn_local_scoped;
 use sycamore::prelude::*;
 
-use super::keys::usd;
 use crate::api;
 use crate::components::chart::{LineChart, Series};
+use crate::format::usd;
 use crate::notify::use_notices;
 
 /// Every day of `today`'s month up to `today`, with that day's row (zeros for a day without

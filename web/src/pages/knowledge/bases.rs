@@ -19,18 +19,7 @@ use crate::session::use_session;
 
 /// The embedding models of the enabled providers, each once, in the providers' order.
 pub fn embedding_models(providers: &[Provider]) -> Vec<String> {
-    let mut models: Vec<String> = Vec::new();
-    for m in providers
-        .iter()
-        .filter(|p| p.enabled)
-        .flat_map(|p| p.models.iter())
-        .filter(|m| m.kind == "embedding")
-    {
-        if !models.contains(&m.name) {
-            models.push(m.name.clone());
-        }
-    }
-    models
+    crate::api::ai::models_of_kind(providers, "embedding")
 }
 
 /// `""` → `None` (the API's default); anything else is sent as it parses, and what does not
