@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::ai::{add_provider, events, model, real_providers};
-use crate::common::consumer::Consumer;
+use crate::common::consumer::{Consumer, while_rescuing};
 use crate::common::files::upload_ok;
 use crate::common::upstream::Upstream;
 use crate::common::{self, Options, Platform, Session, native_only};
@@ -591,18 +591,11 @@ async fn a_consumer_killed_between_steps_resumes_each_step_once() {
     );
 
     let _second = Consumer::start(&p, "ai", 1, 5);
-    let rescue = async {
-        loop {
-            powernode_api::queue::rescuer::run_once(p.api())
-                .await
-                .expect("rescue");
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    };
-    let done = tokio::select! {
-        r = run_when(&p, &owner, &run_id, Duration::from_secs(90), ended) => r,
-        () = rescue => panic!("the rescue loop ended"),
-    };
+    let done = while_rescuing(
+        &p,
+        run_when(&p, &owner, &run_id, Duration::from_secs(90), ended),
+    )
+    .await;
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(
         kinds(&done),

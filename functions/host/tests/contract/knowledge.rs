@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::consumer::Consumer;
+use crate::common::consumer::{Consumer, while_rescuing};
 use crate::common::files::upload_ok;
 use crate::common::media::Runner;
 use crate::common::upstream::Upstream;
@@ -941,19 +941,11 @@ async fn a_consumer_killed_mid_ingestion_still_ends_ready_with_each_chunk_once()
     );
 
     let _second = Consumer::start(&p, "default", 1, 5);
-    // The scheduler's rescue, run more often here, while the document settles.
-    let rescue = async {
-        loop {
-            powernode_api::queue::rescuer::run_once(p.api())
-                .await
-                .expect("rescue");
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    };
-    let done = tokio::select! {
-        d = settled(&p, &owner, &base, &doc, Duration::from_secs(120)) => d,
-        () = rescue => panic!("the rescue loop ended"),
-    };
+    let done = while_rescuing(
+        &p,
+        settled(&p, &owner, &base, &doc, Duration::from_secs(120)),
+    )
+    .await;
     assert_eq!(done["status"], "ready", "{done}");
     // Each chunk once, each embedded, at positions 0..n.
     assert_eq!(done["chunk_count"].as_i64(), Some(total));

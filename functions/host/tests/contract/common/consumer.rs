@@ -6,6 +6,23 @@ use std::time::{Duration, Instant};
 
 use super::{Platform, WORKER_SECRET};
 
+/// Runs `until` while the scheduler's lease rescue runs every 250 ms (more often than the
+/// host's own), so a job a killed consumer held is redelivered soon after its lease expires.
+pub async fn while_rescuing<T>(p: &Platform, until: impl std::future::Future<Output = T>) -> T {
+    let rescue = async {
+        loop {
+            powernode_api::queue::rescuer::run_once(p.api())
+                .await
+                .expect("rescue");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    };
+    tokio::select! {
+        done = until => done,
+        () = rescue => unreachable!("the rescue loop never ends"),
+    }
+}
+
 /// A `powernode-jobs` process polling the API under test.
 pub struct Consumer(Child);
 

@@ -30,13 +30,12 @@ fn ended(status: &str) -> ApiError {
 /// running) and answers what executing it needs. A run that ended answers as it is, and the
 /// consumer stops.
 pub async fn start(api: &Api, id: Uuid) -> ApiResult<RunWork> {
-    let (account, run) = store::agents::get_run(api.db(), None, id)
+    // The update moves only a queued or running run, so an ended one is read as it is.
+    store::agents::start_run(api.db(), id, api.now()).await?;
+    let (account, mut run) = store::agents::get_run(api.db(), None, id)
         .await?
         .ok_or_else(|| ApiError::not_found("run"))?;
-    if !run.is_finished() {
-        store::agents::start_run(api.db(), id, api.now()).await?;
-    }
-    let run = runs::find(api, account, id).await?;
+    run.steps = store::agents::steps(api.db(), id, 0).await?;
     let agent = store::agents::get_agent(api.db(), account, run.agent_id)
         .await?
         .ok_or_else(|| ApiError::not_found("agent"))?;
@@ -156,7 +155,13 @@ pub async fn tool_step(api: &Api, run_id: Uuid, req: ToolCallRequest) -> ApiResu
         .tool
         .filter(|t| (1..=100).contains(&t.len()))
         .ok_or_else(|| ApiError::invalid_field("tool", "must name a tool"))?;
-    let tool_call_id = req.tool_call_id.filter(|t| t.len() <= 200);
+    if req.tool_call_id.as_ref().is_some_and(|t| t.len() > 200) {
+        return Err(ApiError::invalid_field(
+            "tool_call_id",
+            "must be at most 200 bytes",
+        ));
+    }
+    let tool_call_id = req.tool_call_id;
     let (account, run) = store::agents::get_run(api.db(), None, run_id)
         .await?
         .ok_or_else(|| ApiError::not_found("run"))?;
